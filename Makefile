@@ -1,0 +1,31 @@
+# The front door: `make run` and `make test`. Everything builds without cgo.
+export CGO_ENABLED := 0
+
+GO    ?= go
+TEMPL := $(GO) tool templ
+BIN   := bin/referrals
+
+.PHONY: run build test check generate
+
+## run: build, fill the embedded database with demo data (once) and serve on http://localhost:8080
+run: build
+	./$(BIN) seed --demo
+	./$(BIN) serve
+
+build: generate
+	$(GO) build -o $(BIN) ./cmd/referrals
+
+## generate: regenerate the templ components (the generated files are committed)
+generate:
+	$(TEMPL) generate -path views
+
+## test: every test, on SQLite and on PostgreSQL (127.0.0.1:5432 or TEST_DATABASE_URL)
+test:
+	$(GO) test -count=1 ./...
+
+## check: generated files current, gofmt-clean, vet-clean
+check:
+	@$(TEMPL) generate -path views >/dev/null 2>&1
+	@git diff --exit-code --stat -- '*_templ.go' || { echo "templ files were stale: run make generate and commit"; exit 1; }
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "not gofmt-clean"; exit 1; }
+	$(GO) vet ./...

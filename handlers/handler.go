@@ -1,0 +1,100 @@
+// Package handlers is the HTTP side of the product: Echo routes, middleware, and one
+// handler per page or action. Handlers are thin: they parse and validate input, call one
+// Store method, and hand plain data to a views component. The rules live in models.
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+
+	"referrals/models"
+	"referrals/static"
+)
+
+// Options are what the web application needs from its environment.
+type Options struct {
+	Store *models.Store
+	Log   *slog.Logger
+	// BaseURL is the public address, e.g. https://referrals.example.com. Invite links
+	// start with it; https turns on Secure cookies and HSTS.
+	BaseURL string
+	// SessionSecret keys the session cookies (at least 32 bytes).
+	SessionSecret []byte
+	// WebhookSecret keys the signatures of the machine API.
+	WebhookSecret string
+	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
+	// is believed. Empty: the client address is the connection's peer.
+	TrustedProxies []string
+}
+
+// Handler holds what every handler needs. There is one per server.
+type Handler struct {
+	store         *models.Store
+	log           *slog.Logger
+	sessions      *sessions.CookieStore
+	assets        *static.Assets
+	baseURL       string
+	secure        bool
+	webhookSecret string
+}
+
+// New builds the web application: the router with every route, middleware and the error
+// page.
+func New(opts Options) (*echo.Echo, error) {
+	base, err := url.Parse(opts.BaseURL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("BASE_URL must be an http(s) address like https://referrals.example.com, not %q", opts.BaseURL)
+	}
+	if len(opts.SessionSecret) < 32 {
+		return nil, errors.New("SESSION_SECRET must be at least 32 bytes")
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{
+		store:         opts.Store,
+		log:           log,
+		assets:        static.New(),
+		baseURL:       strings.TrimRight(opts.BaseURL, "/"),
+		secure:        base.Scheme == "https",
+		webhookSecret: opts.WebhookSecret,
+	}
+	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
+		return nil, err
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = h.handleError
+	if e.IPExtractor, err = ipExtractor(opts.TrustedProxies); err != nil {
+		return nil, err
+	}
+	h.routes(e)
+	return e, nil
+}
+
+// ipExtractor believes X-Forwarded-For only from the given proxies. Echo's default
+// believes it from anyone, which would let a client choose its own rate-limit bucket.
+func ipExtractor(trusted []string) (echo.IPExtractor, error) {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, cidr := range trusted {
+		_, network, err := net.ParseCIDR(strings.TrimSpace(cidr))
+		if err != nil {
+			return nil, fmt.Errorf("TRUSTED_PROXIES: %q is not a network like 10.0.0.0/8", cidr)
+		}
+		opts = append(opts, echo.TrustIPRange(network))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}

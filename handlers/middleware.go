@@ -1,0 +1,142 @@
+package handlers
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// contentSecurityPolicy allows only our own scripts and styles: no inline script, no
+// plugins, no <base> rewriting, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// securityHeaders sets the headers every page carries. Pages show private data, so no
+// shared cache may keep them.
+func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		hd := c.Response().Header()
+		hd.Set("Content-Security-Policy", contentSecurityPolicy)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cache-Control", "no-store")
+		if h.secure {
+			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		return next(c)
+	}
+}
+
+// csrfCookie holds the CSRF token of the token-based check.
+const csrfCookie = "_csrf"
+
+// csrf refuses state-changing requests that do not come from our own pages: browsers that
+// send Sec-Fetch-Site are checked by it, others by the `_csrf` form field (or the
+// X-CSRF-Token header) matching the token cookie.
+func (h *Handler) csrf() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
+		CookieName:     csrfCookie,
+		CookiePath:     "/",
+		CookieHTTPOnly: true,
+		CookieSecure:   h.secure,
+		CookieSameSite: http.SameSiteLaxMode,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.").SetInternal(err)
+		},
+	})
+}
+
+// csrfToken is the token the current page's forms must carry.
+func csrfToken(c echo.Context) string {
+	t, _ := c.Get("csrf").(string)
+	return t
+}
+
+// requireUser sends anonymous visitors to the sign-in page, remembering where they were
+// going.
+func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if currentUser(c) == nil {
+			target := "/login"
+			if c.Request().Method == http.MethodGet {
+				target += "?next=" + url.QueryEscape(c.Request().URL.RequestURI())
+			}
+			return c.Redirect(http.StatusSeeOther, target)
+		}
+		return next(c)
+	}
+}
+
+// requireFreelancer lets freelancers through. An admin is never a referrer, so an admin
+// is sent to the admin pages instead.
+func (h *Handler) requireFreelancer(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.requireUser(func(c echo.Context) error {
+		if currentUser(c).IsAdmin() {
+			return c.Redirect(http.StatusSeeOther, "/admin")
+		}
+		return next(c)
+	})
+}
+
+// requireAdmin lets admins through and answers 403 to everyone else signed in (R15).
+func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.requireUser(func(c echo.Context) error {
+		if !currentUser(c).IsAdmin() {
+			return echo.NewHTTPError(http.StatusForbidden, "This page is for program staff.")
+		}
+		return next(c)
+	})
+}
+
+// requestLog logs each request once, with its id, status, time and any error.
+func (h *Handler) requestLog() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus:    true,
+		LogURI:       true,
+		LogMethod:    true,
+		LogLatency:   true,
+		LogRequestID: true,
+		LogRemoteIP:  true,
+		LogError:     true,
+		HandleError:  true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []slog.Attr{
+				slog.String("id", v.RequestID),
+				slog.String("method", v.Method),
+				slog.String("uri", v.URI),
+				slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency),
+				slog.String("ip", v.RemoteIP),
+			}
+			level := slog.LevelInfo
+			if v.Error != nil && v.Status >= 500 {
+				level = slog.LevelError
+				attrs = append(attrs, slog.String("error", v.Error.Error()))
+			}
+			h.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+// safeNext returns next when it is a path on this site, or "". Anything that a browser
+// could read as another host (//host, /\host, a scheme) is refused.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return ""
+	}
+	if strings.ContainsAny(next, "\\\r\n\t") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return ""
+	}
+	return next
+}

@@ -1,0 +1,44 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/a-h/templ"
+	"github.com/labstack/echo/v4"
+
+	"referrals/views"
+)
+
+// render writes a templ component as the HTML response.
+func render(c echo.Context, status int, page templ.Component) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return page.Render(c.Request().Context(), c.Response())
+}
+
+// page is the shell every page needs: the viewer, the CSRF token, the pending flash
+// message and the asset addresses. nav is the href of the current navigation entry.
+func (h *Handler) page(c echo.Context, title, nav string) views.Page {
+	p := views.Page{
+		Title:  title,
+		Nav:    nav,
+		CSRF:   csrfToken(c),
+		CSSURL: h.assets.URL("app.css"),
+		JSURL:  h.assets.URL("app.js"),
+	}
+	if u := currentUser(c); u != nil {
+		p.User = &views.Viewer{Name: u.Name, Email: u.Email, Admin: u.IsAdmin()}
+	}
+	if flash, err := h.takeFlash(c); err == nil {
+		p.Flash = flash
+	}
+	return p
+}
+
+// redirectWithFlash sends the browser to target with a message for the next page.
+func (h *Handler) redirectWithFlash(c echo.Context, target string, kind views.FlashKind, msg string) error {
+	if err := h.flash(c, kind, msg); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, target)
+}

@@ -1,0 +1,38 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// routes lists every route, grouped as SPEC §4 groups them. The middleware of each group
+// is given where the group is made, so this file alone tells who can reach what.
+func (h *Handler) routes(e *echo.Echo) {
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestID(), h.requestLog(), middleware.Recover())
+
+	// Probes and assets: anyone, no session.
+	e.GET("/healthz", h.healthz)
+	e.GET("/readyz", h.readyz)
+	e.GET("/static/*", echo.WrapHandler(h.assets.Handler()))
+
+	// Web pages: security headers, CSRF on every form, the session's user when signed in.
+	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.loadSession)
+
+	// Anyone.
+	web.GET("/", h.home)
+	web.GET("/login", h.loginPage)
+	web.POST("/login", h.login)
+	web.POST("/logout", h.logout)
+	web.GET("/help", h.help)
+
+	// Freelancers (an admin is sent to /admin).
+	freelancer := web.Group("", h.requireFreelancer)
+	freelancer.GET("/dashboard", h.dashboard)
+
+	// Program staff: anonymous visitors go to /login, freelancers get 403.
+	admin := web.Group("/admin", h.requireAdmin)
+	admin.GET("", h.adminOverview)
+}

@@ -1,0 +1,196 @@
+// Package models is the referral program's domain: the gorm types, the rules R1-R15 of
+// SPEC.md as plain functions, and the Store that applies them to the database atomically.
+//
+// Correctness under concurrency comes from the database (unique constraints, conditional
+// updates, INSERT ... ON CONFLICT DO NOTHING), never from Go locks, so every rule holds the
+// same on the embedded SQLite database and on PostgreSQL, with one instance or several.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ncruces/go-sqlite3/gormlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the database a Store runs on.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// Clock tells the time. The Store reads time only through it, so tests can live in 2019.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+func (SystemClock) Now() time.Time { return time.Now().UTC() }
+
+// Options configure Open.
+type Options struct {
+	// DatabaseURL selects the database: empty means the embedded SQLite file
+	// DataDir/referrals.db; postgres://... means PostgreSQL.
+	DatabaseURL string
+	DataDir     string
+	// MaxConns bounds the PostgreSQL pool; zero picks a size for a small machine.
+	MaxConns int
+	Clock    Clock
+	// Emails writes out the emails the rules queue.
+	Emails EmailRenderer
+	// LogQueries logs every SQL statement (development only).
+	LogQueries bool
+}
+
+// Store applies the program's rules to the database. It is safe for concurrent use.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect Dialect
+	clock   Clock
+	emails  EmailRenderer
+}
+
+// sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
+// so that comparing the text compares the instants. It is the format SQLite's own date
+// functions and River's SQLite driver use; the driver converts to UTC before formatting.
+const sqliteTimeFormat = "2006-01-02 15:04:05.000"
+
+// SQLiteDSN is the connection string for the embedded database at path. Every pooled
+// connection gets WAL, a busy timeout and foreign keys; writers take the write lock when
+// their transaction begins (_txlock=immediate), since a deferred transaction that later
+// tries to write fails with SQLITE_BUSY whatever the busy timeout.
+func SQLiteDSN(path string) string {
+	q := url.Values{}
+	q.Set("_txlock", "immediate")
+	q.Set("_timefmt", sqliteTimeFormat)
+	// Order matters to the driver: busy_timeout first.
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(wal)")
+	q.Add("_pragma", "foreign_keys(on)")
+	q.Add("_pragma", "synchronous(normal)")
+	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+}
+
+// Open connects to the database chosen by opts.DatabaseURL. It does not migrate.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Emails == nil {
+		return nil, errors.New("models: Options.Emails is required")
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	cfg := &gorm.Config{
+		NowFunc:        func() time.Time { return clock.Now().UTC() },
+		TranslateError: true,
+		Logger:         logger.Discard,
+	}
+	if opts.LogQueries {
+		cfg.Logger = logger.Default.LogMode(logger.Info)
+	}
+
+	var (
+		dialector gorm.Dialector
+		dialect   Dialect
+	)
+	switch {
+	case opts.DatabaseURL == "":
+		dir := opts.DataDir
+		if dir == "" {
+			dir = "data"
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data folder %s: %w", dir, err)
+		}
+		dialector = gormlite.Open(SQLiteDSN(filepath.Join(dir, "referrals.db")))
+		dialect = SQLite
+	case strings.HasPrefix(opts.DatabaseURL, "postgres://"), strings.HasPrefix(opts.DatabaseURL, "postgresql://"):
+		dialector = postgres.Open(opts.DatabaseURL)
+		dialect = Postgres
+	default:
+		return nil, errors.New("DATABASE_URL must be empty (embedded SQLite) or start with postgres://")
+	}
+
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	switch dialect {
+	case SQLite:
+		// SQLite has one writer at a time; a few connections serve concurrent readers.
+		sqlDB.SetMaxOpenConns(4)
+		sqlDB.SetMaxIdleConns(4)
+		sqlDB.SetConnMaxIdleTime(0)
+	case Postgres:
+		n := opts.MaxConns
+		if n <= 0 {
+			n = 16
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, clock: clock, emails: opts.Emails}
+	if err := s.Ping(ctx); err != nil {
+		sqlDB.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the connections.
+func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// Dialect tells which database the Store runs on.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB is the connection pool, for the job queue that shares the database.
+func (s *Store) DB() *sql.DB { return s.sqlDB }
+
+// Now is the Store's clock.
+func (s *Store) Now() time.Time { return s.clock.Now().UTC() }
+
+// Ping checks the database answers (readiness).
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	return nil
+}
+
+// transaction runs fn in one database transaction: all of it or none of it.
+func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// rowsAffected turns a conditional update that matched nothing into err.
+func rowsAffected(res *gorm.DB, err error) error {
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,112 @@
+package views
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+
+	"referrals/models"
+)
+
+// Emails writes out the program's emails (R13): a subject, a plain-text part and an HTML
+// part. It implements models.EmailRenderer.
+type Emails struct {
+	// BaseURL starts every link, e.g. https://referrals.example.com.
+	BaseURL string
+}
+
+// emailView is what both parts of an email show.
+type emailView struct {
+	Greeting  string
+	Lines     []string
+	LinkLabel string
+	Link      string
+	// Footer explains why the email came, and how to stop program emails.
+	Footer string
+}
+
+// RenderEmail writes out msg.
+func (e Emails) RenderEmail(msg models.EmailMessage) (models.EmailContent, error) {
+	subject, v, err := e.compose(msg)
+	if err != nil {
+		return models.EmailContent{}, err
+	}
+	var html bytes.Buffer
+	if err := emailHTML(subject, v).Render(context.Background(), &html); err != nil {
+		return models.EmailContent{}, err
+	}
+	return models.EmailContent{Subject: subject, Text: emailText(v), HTML: html.String()}, nil
+}
+
+func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
+	p := msg.Program
+	loc := p.Location()
+	base := strings.TrimRight(e.BaseURL, "/")
+	terms := fmt.Sprintf("When a friend who is new to the marketplace signs up through your link and earns %s from %s projects by %s, you earn a %s credit. Your friend gets %s of Freelancer Plus free.",
+		WholeMoney(p.ThresholdCents), ListWords(p.Categories), DateTime(p.Deadline, loc), WholeMoney(p.RewardCents),
+		Plural(int64(p.PerkMonths), "month", "months"))
+	marketingFooter := "You received this email because you are a Top Rated freelancer eligible for the " + p.Name +
+		" program. To stop receiving referral program emails, turn off marketing email in your account settings; we will not send you invitations or reminders again."
+	transactionalFooter := "You received this email about your account in the " + p.Name + " program."
+	v := emailView{Greeting: "Hi " + msg.To.Name + ","}
+	var subject string
+	switch msg.Kind {
+	case models.EmailInvitation:
+		subject = fmt.Sprintf("Earn %s for each friend you refer", WholeMoney(p.RewardCents))
+		v.Lines = []string{"You're invited to the " + p.Name + " program.", terms, "Share your personal invite link with friends who might like freelancing:"}
+		v.LinkLabel, v.Link = base+"/r/"+msg.InviteCode, base+"/r/"+msg.InviteCode
+		v.Footer = marketingFooter
+	case models.EmailReminder:
+		subject = "Your invite link is waiting"
+		v.Lines = []string{"A quick reminder: you can still refer friends in the " + p.Name + " program.", terms, "Your personal invite link:"}
+		v.LinkLabel, v.Link = base+"/r/"+msg.InviteCode, base+"/r/"+msg.InviteCode
+		v.Footer = marketingFooter
+	case models.EmailFriendJoined:
+		subject = msg.FriendName + " joined through your invite"
+		v.Lines = []string{
+			msg.FriendName + " signed up through your invite link.",
+			fmt.Sprintf("When they earn %s from %s projects by %s, you earn a %s credit. You can follow their progress on your dashboard.",
+				WholeMoney(p.ThresholdCents), ListWords(p.Categories), DateTime(p.Deadline, loc), WholeMoney(p.RewardCents)),
+		}
+		v.LinkLabel, v.Link = "Open your dashboard", base+"/dashboard"
+		v.Footer = transactionalFooter
+	case models.EmailFriendQualified:
+		subject = fmt.Sprintf("%s qualified: your %s credit is in review", msg.FriendName, WholeMoney(msg.AmountCents))
+		v.Lines = []string{
+			fmt.Sprintf("%s has earned %s from %s projects.", msg.FriendName, WholeMoney(p.ThresholdCents), ListWords(p.Categories)),
+			fmt.Sprintf("Your %s credit is now being reviewed. Once approved, it is paid with that month's batch, within %s after the month ends.",
+				WholeMoney(msg.AmountCents), Plural(int64(p.PayoutBusinessDays), "business day", "business days")),
+		}
+		v.LinkLabel, v.Link = "Open your dashboard", base+"/dashboard"
+		v.Footer = transactionalFooter
+	case models.EmailCreditPaid:
+		subject = fmt.Sprintf("Your %s referral credit was paid", Money(msg.AmountCents))
+		v.Lines = []string{
+			fmt.Sprintf("We credited %s to your account for referring %s, with no fee.", Money(msg.AmountCents), msg.FriendName),
+			"It is in your transaction history and you can withdraw it like any other earnings.",
+		}
+		v.LinkLabel, v.Link = "See your transactions", base+"/transactions"
+		v.Footer = transactionalFooter
+	default:
+		return "", emailView{}, fmt.Errorf("unknown email kind %q", msg.Kind)
+	}
+	return subject, v, nil
+}
+
+// emailText is the plain-text part.
+func emailText(v emailView) string {
+	var b strings.Builder
+	b.WriteString(v.Greeting + "\n\n")
+	for _, l := range v.Lines {
+		b.WriteString(l + "\n\n")
+	}
+	if v.Link != "" {
+		if v.LinkLabel != v.Link {
+			b.WriteString(v.LinkLabel + ": ")
+		}
+		b.WriteString(v.Link + "\n\n")
+	}
+	b.WriteString("-- \n" + v.Footer + "\n")
+	return b.String()
+}

@@ -1,0 +1,78 @@
+package views
+
+// Page is what every page's shell needs: who is signed in, the CSRF token for its forms,
+// a one-time message, and which navigation entry is current.
+type Page struct {
+	Title string
+	// Nav is the href of the current navigation entry, e.g. "/dashboard".
+	Nav   string
+	User  *Viewer
+	CSRF  string
+	Flash *Flash
+	// CSSURL and JSURL are the versioned addresses of the stylesheet and script.
+	CSSURL string
+	JSURL  string
+}
+
+// Viewer is the signed-in person.
+type Viewer struct {
+	Name  string
+	Email string
+	Admin bool
+}
+
+// FlashKind styles a flash message.
+type FlashKind string
+
+const (
+	FlashSuccess FlashKind = "success"
+	FlashError   FlashKind = "error"
+	FlashInfo    FlashKind = "info"
+)
+
+// Flash is a message shown once, after a redirect.
+type Flash struct {
+	Kind    FlashKind
+	Message string
+}
+
+// NavLink is one entry of the top navigation.
+type NavLink struct {
+	Href  string
+	Label string
+}
+
+// navLinks lists the navigation of the signed-in viewer.
+func navLinks(v *Viewer) []NavLink {
+	switch {
+	case v == nil:
+		return nil
+	case v.Admin:
+		return []NavLink{
+			{"/admin", "Overview"},
+			{"/admin/payouts", "Payouts"},
+			{"/admin/batches", "Batches"},
+			{"/admin/referrals", "Referrals"},
+			{"/admin/programs", "Programs"},
+			{"/admin/earnings/import", "Import"},
+			{"/admin/audit", "Audit"},
+			{"/admin/outbox", "Outbox"},
+		}
+	}
+	return []NavLink{
+		{"/dashboard", "Dashboard"},
+		{"/transactions", "Transactions"},
+		{"/help", "Help"},
+	}
+}
+
+// homeHref is where the brand link leads.
+func homeHref(v *Viewer) string {
+	switch {
+	case v == nil:
+		return "/login"
+	case v.Admin:
+		return "/admin"
+	}
+	return "/dashboard"
+}
