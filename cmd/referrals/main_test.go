@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"referrals/models/modelstest"
+)
+
+func TestMain(m *testing.M) { os.Exit(modelstest.Run(m)) }
+
+// referrals runs the command as a person would, with env for the environment, and
+// returns its exit status and output.
+func referrals(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] })
+	return code, stdout.String(), stderr.String()
+}
+
+// envFor is the environment that points the command at db.
+func envFor(db *modelstest.DB) map[string]string {
+	return map[string]string{"DATABASE_URL": db.URL, "DATA_DIR": db.DataDir}
+}
+
+func TestUserAddRefusesAnEmailThatExistsInAnotherLetterCase(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		env := envFor(db)
+		code, out, errOut := referrals(t, env, "correct horse\n", "user", "add", "--email", "Maria@Example.com", "--name", "Maria Santos", "--top-rated")
+		if code != 0 || !strings.Contains(out, "created freelancer maria@example.com") {
+			t.Fatalf("first user add: exit %d, %q %q", code, out, errOut)
+		}
+		code, _, errOut = referrals(t, env, "another password\n", "user", "add", "--email", "MARIA@example.com", "--name", "Someone Else")
+		if code == 0 {
+			t.Fatal("user add accepted an email that exists in another letter case")
+		}
+		if lines := strings.Count(strings.TrimSpace(errOut), "\n"); lines != 0 || !strings.Contains(errOut, "already exists") {
+			t.Errorf("error output %q: want one line saying the account exists", errOut)
+		}
+		if n := db.Count(t, "users", ""); n != 1 {
+			t.Errorf("%d users, want 1", n)
+		}
+	})
+}
+
+func TestUserAddMakesAdmins(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		code, out, errOut := referrals(t, envFor(db), "correct horse\n", "user", "add", "--email", "staff@example.com", "--name", "Staff", "--admin")
+		if code != 0 || !strings.Contains(out, "created admin") {
+			t.Fatalf("exit %d: %q %q", code, out, errOut)
+		}
+		if db.Count(t, "users", "role = 'admin' AND top_rated = ?", false) != 1 {
+			t.Error("no admin stored")
+		}
+	})
+}
+
+func TestMigrateTwiceIsANoOp(t *testing.T) {
+	// The test databases arrive migrated; a run of migrate must change nothing.
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		code, out, errOut := referrals(t, envFor(db), "", "migrate")
+		if code != 0 || !strings.Contains(out, "up to date") {
+			t.Fatalf("migrate: exit %d, %q %q", code, out, errOut)
+		}
+	})
+}
+
+func TestMigrateAFreshEmbeddedDatabase(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir()}
+	if code, out, errOut := referrals(t, env, "", "migrate"); code != 0 || !strings.Contains(out, "applied") {
+		t.Fatalf("first migrate: exit %d, %q %q", code, out, errOut)
+	}
+	if code, out, _ := referrals(t, env, "", "migrate"); code != 0 || !strings.Contains(out, "up to date") {
+		t.Fatalf("second migrate: exit %d, %q", code, out)
+	}
+}
+
+func TestProgramCreate(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		env := envFor(db)
+		code, out, errOut := referrals(t, env, "", "program", "create", "--slug", "customer-service", "--name", "Customer Service referrals",
+			"--deadline", "2019-04-15", "--category", "Customer Service", "--category", "Technical Support", "--threshold", "500", "--reward", "100")
+		if code != 0 {
+			t.Fatalf("exit %d: %q", code, errOut)
+		}
+		if !strings.Contains(out, "Apr 15, 2019, 11:59 PM PDT") || !strings.Contains(out, "Customer Service and Technical Support") {
+			t.Errorf("output %q", out)
+		}
+		code, _, errOut = referrals(t, env, "", "program", "create", "--slug", "x", "--name", "X", "--deadline", "2019-04-15", "--threshold", "12.345")
+		if code == 0 || !strings.Contains(errOut, "threshold") {
+			t.Errorf("bad threshold: exit %d, %q", code, errOut)
+		}
+	})
+}
+
+func TestSeedDemoFillsAnEmptyDatabaseOnce(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		env := envFor(db)
+		code, out, errOut := referrals(t, env, "", "seed", "--demo")
+		if code != 0 || !strings.Contains(out, "admin@example.com") || !strings.Contains(out, "demo-password") {
+			t.Fatalf("seed: exit %d, %q %q", code, out, errOut)
+		}
+		users := db.Count(t, "users", "")
+		if code, out, _ := referrals(t, env, "", "seed", "--demo"); code != 0 || !strings.Contains(out, "already present") {
+			t.Fatalf("second seed: exit %d, %q", code, out)
+		}
+		if db.Count(t, "users", "") != users {
+			t.Error("a second seed added users")
+		}
+	})
+}
+
+func TestMistakesAreOneLineAndNonZero(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir()}
+	for _, args := range [][]string{
+		{"frobnicate"},
+		{"user", "add", "--email", "a@b.c"},
+		{"user", "remove"},
+		{"program", "create", "--slug", "x"},
+		{"seed"},
+		{"migrate", "--bogus"},
+	} {
+		code, _, errOut := referrals(t, env, "", args...)
+		if code == 0 {
+			t.Errorf("%v: exit 0", args)
+		}
+		if first := strings.SplitN(errOut, "\n", 2)[0]; !strings.HasPrefix(first, "referrals: ") {
+			t.Errorf("%v: first line %q", args, first)
+		}
+	}
+	env["DATABASE_URL"] = "mysql://nope"
+	if code, _, errOut := referrals(t, env, "", "migrate"); code != 1 || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("bad DATABASE_URL: exit %d, %q", code, errOut)
+	}
+}
