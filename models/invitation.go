@@ -2,7 +2,14 @@ package models
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Invitation lets one referrer refer friends in one program through their personal code.
@@ -78,4 +85,181 @@ func (s *Store) Eligibilities(ctx context.Context, userID int64) ([]Eligibility,
 		out = append(out, CheckEligibility(u, p, inv))
 	}
 	return out, nil
+}
+
+// Invite codes (R3): 10 characters of Crockford's base32 (no I, L, O or U, so nothing
+// reads as another character) from crypto/rand: 50 bits, unique by constraint, and
+// independent of who holds them.
+const (
+	codeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+	codeLength   = 10
+)
+
+// NewInviteCode draws a fresh random code.
+func NewInviteCode() string {
+	b := make([]byte, codeLength)
+	_, _ = rand.Read(b) // never fails: crypto/rand panics rather than return weak bytes
+	for i := range b {
+		// 256 is a multiple of 32, so the low five bits are uniform.
+		b[i] = codeAlphabet[b[i]&31]
+	}
+	return string(b)
+}
+
+// NormalizeCode reads a code the way a person may type it: any case, O for 0, I or L
+// for 1, with dashes or spaces. It returns "" for anything that cannot be a code.
+func NormalizeCode(s string) string {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	s = strings.NewReplacer("-", "", " ", "", "O", "0", "I", "1", "L", "1").Replace(s)
+	if len(s) != codeLength || strings.Trim(s, codeAlphabet) != "" {
+		return ""
+	}
+	return s
+}
+
+// inviteBatchSize bounds how many invitations one transaction writes.
+const inviteBatchSize = 500
+
+// ErrProgramClosed: the program is not active or its deadline has passed.
+var ErrProgramClosed = errors.New("the program is not open: it is a draft, has ended, or its deadline has passed")
+
+// InviteProgram applies R2: it invites every eligible freelancer (Top Rated when the
+// program requires it, in one of its countries, not opted out of marketing email, not yet
+// invited), creating their invitation and code and queueing the invitation email in the
+// same transaction. Running it again invites nobody twice: the unique (program,
+// referrer) pair makes a second invitation impossible. It reports how many it invited.
+func (s *Store) InviteProgram(ctx context.Context, actor Actor, slug string) (int, error) {
+	p, err := s.ProgramBySlug(ctx, slug)
+	if err != nil {
+		return 0, err
+	}
+	if !p.Open(s.Now()) {
+		return 0, ErrProgramClosed
+	}
+	total := 0
+	for {
+		selected, invited, err := s.inviteBatch(ctx, p)
+		total += invited
+		if err != nil {
+			return total, err
+		}
+		if selected < inviteBatchSize {
+			break
+		}
+	}
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, actor, "program.invite", p.Slug, map[string]any{"invited": total})
+	})
+	return total, err
+}
+
+// inviteBatch invites up to inviteBatchSize eligible freelancers in one transaction. It
+// reports how many it found and how many it invited: a concurrent run may have invited
+// some of them first, and the conflict on (program, referrer) then skips them.
+func (s *Store) inviteBatch(ctx context.Context, p Program) (selected, invited int, err error) {
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		selected, invited = 0, 0
+		q := tx.Model(&User{}).
+			Where("role = ? AND email_opt_out = ? AND country IN ?", RoleFreelancer, false, p.Countries).
+			Where("NOT EXISTS (SELECT 1 FROM invitations i WHERE i.program_id = ? AND i.referrer_id = users.id)", p.ID).
+			Order("id").Limit(inviteBatchSize)
+		if p.RequiresTopRated {
+			q = q.Where("top_rated = ?", true)
+		}
+		var users []User
+		if err := q.Find(&users).Error; err != nil {
+			return err
+		}
+		selected = len(users)
+		now := s.Now()
+		for _, u := range users {
+			inv := Invitation{ProgramID: p.ID, ReferrerID: u.ID, Code: NewInviteCode(), InvitedAt: now}
+			res := tx.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "program_id"}, {Name: "referrer_id"}},
+				DoNothing: true,
+			}).Create(&inv)
+			if res.Error != nil {
+				return fmt.Errorf("invite %s: %w", u.Email, res.Error)
+			}
+			if res.RowsAffected == 0 {
+				continue // invited by a concurrent run
+			}
+			msg := EmailMessage{Kind: EmailInvitation, To: u, Program: p, InviteCode: inv.Code}
+			if err := s.queueEmail(tx, fmt.Sprintf("invitation:%d", inv.ID), msg); err != nil {
+				return err
+			}
+			invited++
+		}
+		return nil
+	})
+	return selected, invited, err
+}
+
+// SendReminders applies the reminder half of R2: once, to each invited referrer who has
+// no referral yet, ReminderDays after the invitation, unless they opted out. Each reminder
+// is claimed with a conditional update, so concurrent runs never remind twice. It
+// reports how many reminders it queued.
+func (s *Store) SendReminders(ctx context.Context, actor Actor, slug string) (int, error) {
+	p, err := s.ProgramBySlug(ctx, slug)
+	if err != nil {
+		return 0, err
+	}
+	if !p.Open(s.Now()) {
+		return 0, ErrProgramClosed
+	}
+	now := s.Now()
+	due := now.AddDate(0, 0, -p.ReminderDays)
+	sent := 0
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		var invs []Invitation
+		err := tx.Where("program_id = ? AND reminded_at IS NULL AND invited_at <= ?", p.ID, due).
+			Where("NOT EXISTS (SELECT 1 FROM referrals r WHERE r.invitation_id = invitations.id)").
+			Where("referrer_id IN (SELECT id FROM users WHERE email_opt_out = ?)", false).
+			Order("id").Find(&invs).Error
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			res := tx.Model(&Invitation{}).Where("id = ? AND reminded_at IS NULL", inv.ID).Update("reminded_at", now)
+			if res.Error != nil {
+				return res.Error
+			}
+			if res.RowsAffected == 0 {
+				continue // reminded by a concurrent run
+			}
+			var u User
+			if err := tx.Take(&u, inv.ReferrerID).Error; err != nil {
+				return err
+			}
+			msg := EmailMessage{Kind: EmailReminder, To: u, Program: p, InviteCode: inv.Code}
+			if err := s.queueEmail(tx, fmt.Sprintf("reminder:%d", inv.ID), msg); err != nil {
+				return err
+			}
+			sent++
+		}
+		return s.audit(tx, actor, "program.remind", p.Slug, map[string]any{"reminded": sent})
+	})
+	return sent, err
+}
+
+// CountClick applies R4's counting: one more click on the invitation with this code. It
+// returns the invitation and its program, or ErrNotFound for a code nobody holds.
+func (s *Store) CountClick(ctx context.Context, code string) (Invitation, Program, error) {
+	code = NormalizeCode(code)
+	if code == "" {
+		return Invitation{}, Program{}, ErrNotFound
+	}
+	var inv Invitation
+	var p Program
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		res := tx.Model(&Invitation{}).Where("code = ?", code).Update("clicks", gorm.Expr("clicks + 1"))
+		if err := rowsAffected(res, ErrNotFound); err != nil {
+			return err
+		}
+		if err := tx.Where("code = ?", code).Take(&inv).Error; err != nil {
+			return err
+		}
+		return tx.Take(&p, inv.ProgramID).Error
+	})
+	return inv, p, err
 }

@@ -1,6 +1,12 @@
 package models
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
 
 // ReferralStatus is how far a friend has come: signed up, earning, or past the threshold.
 // Whether a referral is expired (R9) or paid is not stored here: it follows from the
@@ -26,4 +32,102 @@ type Referral struct {
 	CountedCents int64
 	Status       ReferralStatus
 	QualifiedAt  *time.Time
+}
+
+// FriendSignup is what a friend gives on the sign-up form, with the invite code that
+// brought them (from the link or the attribution cookie; "" for a plain sign-up).
+type FriendSignup struct {
+	Name     string
+	Email    string
+	Password string
+	Country  string
+	Code     string
+	IP       string
+}
+
+// NoReferralReason says why a sign-up created an account but no referral.
+type NoReferralReason string
+
+const (
+	NoInvite           NoReferralReason = "no_invite"           // no code, or one nobody holds
+	ProgramNotOpen     NoReferralReason = "program_not_open"    // after the deadline, or the program ended
+	ReferrerIneligible NoReferralReason = "referrer_ineligible" // the referrer may no longer refer (R1)
+)
+
+// SignupResult is the account created and, when the friend was referred, the referral.
+type SignupResult struct {
+	Friend   User
+	Referral *Referral
+	Program  *Program
+	// Reason is set when no referral was made.
+	Reason NoReferralReason
+}
+
+// SignUpFriend applies R5. It refuses, creating nothing, when the input is invalid or the
+// email already has an account of any kind. Otherwise it creates, in one transaction, the
+// account, and, when the invite code is valid, its program open and its holder still
+// eligible, the referral (status registered), the friend's Freelancer Plus perk and the
+// "your friend joined" email to the referrer. A friend is referred at most once: the
+// account is new, and referrals.friend_id is unique.
+func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult, error) {
+	row, err := s.newUserRow(NewUser{Email: in.Email, Name: in.Name, Password: in.Password, Country: in.Country, SignupIP: in.IP})
+	if err != nil {
+		return SignupResult{}, err
+	}
+	var res SignupResult
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		res = SignupResult{}
+		if err := insertUser(tx, row); err != nil {
+			return err
+		}
+		if err := recordUserIP(tx, row.ID, in.IP, row.CreatedAt); err != nil {
+			return err
+		}
+		res.Friend = *row
+
+		var inv Invitation
+		code := NormalizeCode(in.Code)
+		if code == "" || tx.Where("code = ?", code).Take(&inv).Error != nil {
+			res.Reason = NoInvite
+			return nil
+		}
+		var p Program
+		var referrer User
+		if err := tx.Take(&p, inv.ProgramID).Error; err != nil {
+			return err
+		}
+		if err := tx.Take(&referrer, inv.ReferrerID).Error; err != nil {
+			return err
+		}
+		res.Program = &p
+		now := s.Now()
+		switch {
+		case !p.Open(now):
+			res.Reason = ProgramNotOpen
+			return nil
+		case !CheckEligibility(referrer, p, &inv).CanRefer():
+			res.Reason = ReferrerIneligible
+			return nil
+		}
+
+		ref := Referral{
+			ProgramID: p.ID, InvitationID: inv.ID, ReferrerID: referrer.ID, FriendID: row.ID,
+			RegisteredAt: now, Status: ReferralRegistered,
+		}
+		if err := tx.Create(&ref).Error; err != nil {
+			return fmt.Errorf("create referral: %w", err)
+		}
+		plusUntil := now.AddDate(0, p.PerkMonths, 0)
+		if err := tx.Model(&User{}).Where("id = ?", row.ID).Update("plus_until", plusUntil).Error; err != nil {
+			return err
+		}
+		res.Friend.PlusUntil = &plusUntil
+		res.Referral = &ref
+		msg := EmailMessage{Kind: EmailFriendJoined, To: referrer, Program: p, FriendName: row.Name}
+		return s.queueEmail(tx, fmt.Sprintf("friend_joined:%d", ref.ID), msg)
+	})
+	if err != nil {
+		return SignupResult{}, err
+	}
+	return res, nil
 }

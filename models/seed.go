@@ -19,7 +19,8 @@ type DemoLogin struct {
 const demoAdminEmail = "admin@example.com"
 
 // SeedDemo fills an empty database with a demo program whose deadline is in the future,
-// an admin and freelancers in each situation of R1, all through the Store's own rules. On
+// an admin, freelancers in each situation of R1 and friends referred by Maria, all
+// through the Store's own rules. On
 // a database that already holds the demo it only returns the logins; on any other
 // database that is not empty it refuses.
 func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, err error) {
@@ -28,6 +29,7 @@ func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, 
 		{"maria@example.com", "Top Rated referrer in the U.S."},
 		{"ben@example.com", "U.S. freelancer who is not Top Rated"},
 		{"chloe@example.com", "Top Rated freelancer in Canada"},
+		{"sam@example.com", "friend Maria referred"},
 	}
 	if _, err := s.UserByEmail(ctx, demoAdminEmail); err == nil {
 		return logins, false, nil
@@ -55,12 +57,32 @@ func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, 
 
 	loc, _ := time.LoadLocation(DefaultTimeZone)
 	deadline := s.Now().In(loc).AddDate(0, 4, 0).Format("2006-01-02")
-	if _, err := s.CreateProgram(ctx, CLIActor(), ProgramInput{
+	p, err := s.CreateProgram(ctx, CLIActor(), ProgramInput{
 		Slug:     "customer-service",
 		Name:     "Customer Service referrals",
 		Deadline: deadline,
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, false, err
+	}
+	if _, err := s.InviteProgram(ctx, CLIActor(), p.Slug); err != nil {
+		return nil, false, err
+	}
+	var maria Invitation
+	if err := s.db.WithContext(ctx).Joins("JOIN users ON users.id = invitations.referrer_id").
+		Where("users.email = ?", "maria@example.com").Take(&maria).Error; err != nil {
+		return nil, false, err
+	}
+	friends := []FriendSignup{
+		{Name: "Sam Rivera", Email: "sam@example.com", Country: "US"},
+		{Name: "Priya Patel", Email: "priya@example.com", Country: "IN"},
+		{Name: "Lucas Moreau", Email: "lucas@example.com", Country: "FR"},
+	}
+	for _, f := range friends {
+		f.Password, f.Code, f.IP = DemoPassword, maria.Code, "198.51.100.20"
+		if _, err := s.SignUpFriend(ctx, f); err != nil {
+			return nil, false, err
+		}
 	}
 	return logins, true, nil
 }
