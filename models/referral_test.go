@@ -22,7 +22,7 @@ func invited(t *testing.T, db *modelstest.DB) (models.Program, models.User, stri
 		t.Fatal(err)
 	}
 	var code string
-	if err := db.Store.DB().QueryRow("SELECT code FROM invitations WHERE referrer_id = "+itoa(referrer.ID)).Scan(&code); err != nil {
+	if err := db.Store.DB().QueryRow("SELECT code FROM invitations WHERE referrer_id = " + itoa(referrer.ID)).Scan(&code); err != nil {
 		t.Fatal(err)
 	}
 	return p, referrer, code
