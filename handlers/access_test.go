@@ -2,12 +2,14 @@ package handlers_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
 
+	"referrals/handlers"
 	"referrals/models"
 	"referrals/models/modelstest"
 )
@@ -158,4 +160,26 @@ func TestStaticAssetsAreCachedByVersion(t *testing.T) {
 			t.Errorf("a stale version is cached: %q", res.header.Get("Cache-Control"))
 		}
 	})
+}
+
+func TestHTTPSDeploymentsGetHSTSAndSecureCookies(t *testing.T) {
+	db := modelstest.SQLite(t)
+	e, err := handlers.New(handlers.Options{
+		Store:         db.Store,
+		BaseURL:       "https://referrals.example.com",
+		SessionSecret: []byte("test-session-secret-of-at-least-32-bytes"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/login", nil))
+	if !strings.Contains(rec.Header().Get("Strict-Transport-Security"), "max-age=") {
+		t.Errorf("no HSTS under https: %v", rec.Header())
+	}
+	for _, c := range rec.Result().Cookies() {
+		if !c.Secure {
+			t.Errorf("cookie %s is not Secure under https", c.Name)
+		}
+	}
 }
