@@ -5,7 +5,7 @@ GO    ?= go
 TEMPL := $(GO) tool templ
 BIN   := bin/referrals
 
-.PHONY: run build test check generate
+.PHONY: run build test check generate e2e
 
 ## run: build, fill the embedded database with demo data (once) and serve on http://localhost:8080
 run: build
@@ -23,9 +23,16 @@ generate:
 test:
 	$(GO) test -count=1 ./...
 
+## e2e: browser journeys in Debian's Chromium (apt-get install -y chromium), checked with axe-core;
+## screenshots go to e2e/artifacts (or $$E2E_ARTIFACTS)
+e2e:
+	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
+	$(GO) test -tags e2e -count=1 ./e2e/
+
 ## check: generated files current, gofmt-clean, vet-clean
 check:
 	@$(TEMPL) generate -path views >/dev/null 2>&1
 	@git diff --exit-code --stat -- '*_templ.go' || { echo "templ files were stale: run make generate and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "not gofmt-clean"; exit 1; }
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/
