@@ -23,6 +23,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		status, message = http.StatusNotFound, "We couldn't find that page."
+	case models.IsUnavailable(err):
+		status, message = http.StatusServiceUnavailable, "The service is briefly unavailable. Please try again in a minute."
+		c.Response().Header().Set("Retry-After", "30")
 	case errors.As(err, &he):
 		status = he.Code
 		if msg, ok := he.Message.(string); ok && status < 500 {

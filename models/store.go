@@ -9,14 +9,19 @@ package models
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/gormlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -177,6 +182,31 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("database unreachable: %w", err)
 	}
 	return nil
+}
+
+// IsUnavailable reports whether err means the database cannot be reached right now
+// (refused or dropped connections, a server shutting down, SQLite busy beyond its
+// timeout), as opposed to a mistake in the request or the code. Such errors are answered
+// 503 and end when the database is back.
+func IsUnavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var (
+		connectErr *pgconn.ConnectError
+		pgErr      *pgconn.PgError
+		netErr     net.Error
+	)
+	switch {
+	case errors.As(err, &connectErr), errors.As(err, &netErr),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, pgconn.ErrConnClosed),
+		errors.Is(err, sqlite3.BUSY):
+		return true
+	case errors.As(err, &pgErr):
+		// Class 08: connection exception; 57P: the server is shutting down or restarting.
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return false
 }
 
 // transaction runs fn in one database transaction: all of it or none of it.
