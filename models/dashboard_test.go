@@ -1,0 +1,464 @@
+package models_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"referrals/models"
+	"referrals/models/modelstest"
+)
+
+func TestReferralStatusFor(t *testing.T) {
+	p := models.Program{Deadline: time.Date(2019, 4, 16, 6, 59, 59, 0, time.UTC)}
+	before, after := p.Deadline.Add(-time.Hour), p.Deadline.Add(time.Second)
+	registered := models.Referral{Status: models.ReferralRegistered}
+	earning := models.Referral{Status: models.ReferralEarning, CountedCents: 31000}
+	refunded := models.Referral{Status: models.ReferralEarning, CountedCents: 0}
+	qualified := models.Referral{Status: models.ReferralQualified, CountedCents: 50000}
+	payout := func(s models.PayoutStatus) *models.Payout { return &models.Payout{Status: s} }
+	for _, tc := range []struct {
+		name   string
+		r      models.Referral
+		payout *models.Payout
+		now    time.Time
+		want   models.FriendStage
+	}{
+		{"just signed up", registered, nil, before, models.StageRegistered},
+		{"earning", earning, nil, before, models.StageEarning},
+		{"earned then refunded to zero is still earning", refunded, nil, before, models.StageEarning},
+		{"counted earnings without the status yet", models.Referral{Status: models.ReferralRegistered, CountedCents: 100}, nil, before, models.StageEarning},
+		{"qualified, credit in review", qualified, payout(models.PayoutPendingReview), before, models.StageQualified},
+		{"qualified without a payout row yet", qualified, nil, before, models.StageQualified},
+		{"approved", qualified, payout(models.PayoutApproved), before, models.StageApproved},
+		{"paid", qualified, payout(models.PayoutPaid), before, models.StagePaid},
+		{"rejected", qualified, payout(models.PayoutRejected), before, models.StageRejected},
+		{"R9: registered, deadline passed", registered, nil, after, models.StageExpired},
+		{"R9: earning, deadline passed", earning, nil, after, models.StageExpired},
+		{"qualified in time stays qualified after the deadline", qualified, payout(models.PayoutPendingReview), after, models.StageQualified},
+		{"paid after the deadline", qualified, payout(models.PayoutPaid), after, models.StagePaid},
+		{"at the deadline itself, not yet expired", earning, nil, p.Deadline, models.StageEarning},
+	} {
+		if got := models.ReferralStatusFor(tc.r, tc.payout, p, tc.now); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Fixtures for rows this issue reads but other parts of the product write: counted
+// earnings (R6-R8), payouts (R10) and ledger credits (R11). They insert the rows directly.
+
+// execSQL runs a statement written with ? placeholders on either database.
+func execSQL(t *testing.T, db *modelstest.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Store.DB().Exec(placeholders(db, q), args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// insertReturningID runs an INSERT ... RETURNING id and returns the id.
+func insertReturningID(t *testing.T, db *modelstest.DB, q string, args ...any) int64 {
+	t.Helper()
+	var id int64
+	if err := db.Store.DB().QueryRow(placeholders(db, q+" RETURNING id"), args...).Scan(&id); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return id
+}
+
+func placeholders(db *modelstest.DB, q string) string {
+	if db.Store.Dialect() != models.Postgres {
+		return q
+	}
+	for n := 1; strings.Contains(q, "?"); n++ {
+		q = strings.Replace(q, "?", fmt.Sprintf("$%d", n), 1)
+	}
+	return q
+}
+
+// fixtureCounted sets a referral's counted total as the earnings rules would, qualifying
+// it when the total reaches the standard $500 threshold.
+func fixtureCounted(t *testing.T, db *modelstest.DB, referralID, cents int64) {
+	t.Helper()
+	if cents >= 50000 {
+		execSQL(t, db, "UPDATE referrals SET counted_cents = ?, status = 'qualified', qualified_at = ? WHERE id = ?", cents, db.Clock.Now(), referralID)
+		return
+	}
+	execSQL(t, db, "UPDATE referrals SET counted_cents = ?, status = 'earning' WHERE id = ?", cents, referralID)
+}
+
+// fixturePayout adds the $100 payout of a qualified referral in the given status.
+func fixturePayout(t *testing.T, db *modelstest.DB, ref models.Referral, status models.PayoutStatus) int64 {
+	t.Helper()
+	var reason, month any = "", nil
+	var paidAt any
+	switch status {
+	case models.PayoutRejected:
+		reason = "The friend's client is the referrer's own client account."
+	case models.PayoutApproved:
+		month = "2019-03"
+	case models.PayoutPaid:
+		month, paidAt = "2019-03", db.Clock.Now()
+	}
+	return insertReturningID(t, db, "INSERT INTO payouts (referral_id, program_id, referrer_id, amount_cents, status, reject_reason, batch_month, paid_at, created_at) VALUES (?, ?, ?, 10000, ?, ?, ?, ?, ?)",
+		ref.ID, ref.ProgramID, ref.ReferrerID, string(status), reason, month, paidAt, db.Clock.Now())
+}
+
+// fixtureLedgerCredit adds a referral credit to userID's ledger, as paying a batch would.
+func fixtureLedgerCredit(t *testing.T, db *modelstest.DB, userID int64, payoutID *int64, cents int64, description string, at time.Time) {
+	t.Helper()
+	ref := fmt.Sprintf("fixture:%d:%d:%d", userID, cents, at.UnixNano())
+	if payoutID != nil {
+		ref = fmt.Sprintf("payout:%d", *payoutID)
+	}
+	execSQL(t, db, "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES (?, ?, ?, 0, 'referral_credit', ?, ?, ?)",
+		userID, payoutID, cents, description, ref, at)
+}
+
+// fixtureFriends adds n referred friends of the invitation in one go, without the
+// password hashing of a real sign-up, one minute apart from the clock's time.
+func fixtureFriends(t *testing.T, db *modelstest.DB, code string, n int) {
+	t.Helper()
+	var invID, programID, referrerID int64
+	if err := db.Store.DB().QueryRow(placeholders(db, "SELECT id, program_id, referrer_id FROM invitations WHERE code = ?"), code).Scan(&invID, &programID, &referrerID); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		at := db.Clock.Now().Add(time.Duration(i) * time.Minute)
+		id := insertReturningID(t, db, "INSERT INTO users (role, email, name, country, created_at, updated_at) VALUES ('freelancer', ?, ?, 'US', ?, ?)",
+			fmt.Sprintf("bulk%03d@example.com", i), fmt.Sprintf("Friend %03d", i), at, at)
+		execSQL(t, db, "INSERT INTO referrals (program_id, invitation_id, referrer_id, friend_id, registered_at, status) VALUES (?, ?, ?, ?, ?, 'registered')",
+			programID, invID, referrerID, id, at)
+	}
+}
+
+func signUp(t *testing.T, db *modelstest.DB, name, email, code string) models.SignupResult {
+	t.Helper()
+	f := friend(email, code)
+	f.Name = name
+	res, err := db.Store.SignUpFriend(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestDashboardShowsAReferrersNumbersAndEachFriendsStage(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		p, maria, code := invited(t, db)
+		for range 7 {
+			if _, err := db.Store.CountClick(ctx, code); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
+		db.Clock.Advance(time.Hour)
+		priya := signUp(t, db, "Priya Patel", "priya@example.com", code)
+		db.Clock.Advance(time.Hour)
+		lucas := signUp(t, db, "Lucas Moreau", "lucas@example.com", code)
+		db.Clock.Advance(time.Hour)
+		nina := signUp(t, db, "Nina Berg", "nina@example.com", code)
+		db.Clock.Advance(time.Hour)
+		omar := signUp(t, db, "Omar Haddad", "omar@example.com", code)
+
+		fixtureCounted(t, db, priya.Referral.ID, 31000)
+		fixtureCounted(t, db, lucas.Referral.ID, 52500)
+		fixturePayout(t, db, *lucas.Referral, models.PayoutPendingReview)
+		fixtureCounted(t, db, nina.Referral.ID, 50000)
+		fixturePayout(t, db, *nina.Referral, models.PayoutApproved)
+		fixtureCounted(t, db, omar.Referral.ID, 60000)
+		fixturePayout(t, db, *omar.Referral, models.PayoutPaid)
+
+		d, err := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Programs) != 1 || !d.Programs[0].ShowsLink() || d.Programs[0].Program.ID != p.ID || d.Friend != nil {
+			t.Fatalf("dashboard %+v", d)
+		}
+		got := d.Programs[0].Stats
+		want := models.ReferrerStats{Clicks: 7, SignUps: 5, InProgress: 2, Qualified: 3,
+			CreditsEarnedCents: 20000, CreditsPaidCents: 10000, CreditsInReviewCents: 10000}
+		if got != want {
+			t.Errorf("stats %+v\nwant  %+v", got, want)
+		}
+		friends := d.Programs[0].Friends
+		if friends.Total != 5 || len(friends.Items) != 5 {
+			t.Fatalf("friends %+v", friends)
+		}
+		var stages []string
+		for _, f := range friends.Items {
+			stages = append(stages, f.FriendName+": "+string(f.Stage))
+		}
+		// Newest sign-up first.
+		wantStages := []string{"Omar Haddad: paid", "Nina Berg: approved", "Lucas Moreau: qualified", "Priya Patel: earning", "Sam Rivera: registered"}
+		if strings.Join(stages, ", ") != strings.Join(wantStages, ", ") {
+			t.Errorf("rows %v\nwant %v", stages, wantStages)
+		}
+		if f := friends.Items[3]; f.CountedCents != 31000 || f.ReferralID != priya.Referral.ID {
+			t.Errorf("Priya's row %+v", f)
+		}
+		if f := friends.Items[1]; f.BatchMonth != "2019-03" {
+			t.Errorf("Nina's approved credit has no batch month: %+v", f)
+		}
+		if f := friends.Items[4]; !f.RegisteredAt.Equal(sam.Referral.RegisteredAt) {
+			t.Errorf("Sam joined %v, want %v", f.RegisteredAt, sam.Referral.RegisteredAt)
+		}
+
+		// After the deadline, those who did not qualify are expired (R9).
+		db.Clock.Set(p.Deadline.Add(time.Minute))
+		d, err = db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := d.Programs[0].Stats; st.InProgress != 0 || st.Expired != 2 || d.Programs[0].ShowsLink() {
+			t.Errorf("after the deadline: stats %+v, link shown %v", st, d.Programs[0].ShowsLink())
+		}
+		if s := d.Programs[0].Friends.Items[3].Stage; s != models.StageExpired {
+			t.Errorf("Priya after the deadline: %q", s)
+		}
+	})
+}
+
+func TestRejectedCreditsCarryTheirReason(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		_, maria, code := invited(t, db)
+		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
+		fixtureCounted(t, db, sam.Referral.ID, 50000)
+		fixturePayout(t, db, *sam.Referral, models.PayoutRejected)
+		d, err := db.Store.Dashboard(context.Background(), maria.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := d.Programs[0].Friends.Items[0]
+		if f.Stage != models.StageRejected || !strings.Contains(f.RejectReason, "own client account") {
+			t.Fatalf("row %+v", f)
+		}
+		if st := d.Programs[0].Stats; st.Qualified != 1 || st.CreditsEarnedCents != 0 {
+			t.Errorf("stats %+v", st)
+		}
+	})
+}
+
+func TestDashboardPagesFriendsBeyondFifty(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		p, maria, code := invited(t, db)
+		fixtureFriends(t, db, code, 53)
+		ctx := context.Background()
+		d, err := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		first := d.Programs[0].Friends
+		if first.Total != 53 || len(first.Items) != 50 || first.Items[0].FriendName != "Friend 052" {
+			t.Fatalf("first page: total %d, %d items, first %q", first.Total, len(first.Items), first.Items[0].FriendName)
+		}
+		d, err = db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{Program: p.Slug, Paging: models.Paging{Page: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		second := d.Programs[0].Friends
+		if len(second.Items) != 3 || second.Items[2].FriendName != "Friend 000" || second.Paging.Page != 2 {
+			t.Fatalf("second page: %d items, paging %+v", len(second.Items), second.Paging)
+		}
+		// Paging another program's list leaves this one on its first page.
+		d, _ = db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{Program: "other", Paging: models.Paging{Page: 2}})
+		if len(d.Programs[0].Friends.Items) != 50 {
+			t.Error("a page asked for another program moved this one")
+		}
+	})
+}
+
+func TestDashboardShowsEachProgramTheReferrerWasInvitedTo(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		first, maria, code := invited(t, db)
+		signUp(t, db, "Sam Rivera", "sam@example.com", code)
+		second, err := db.Store.CreateProgram(ctx, models.CLIActor(), models.ProgramInput{
+			Slug: "tech-support", Name: "Technical Support referrals", Deadline: "2019-03-31", Categories: []string{"Technical Support"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Store.InviteProgram(ctx, models.CLIActor(), second.Slug); err != nil {
+			t.Fatal(err)
+		}
+		d, err := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Open programs first, the nearest deadline first.
+		if len(d.Programs) != 2 || d.Programs[0].Program.ID != second.ID || d.Programs[1].Program.ID != first.ID {
+			t.Fatalf("programs %+v", d.Programs)
+		}
+		if d.Programs[0].Stats.SignUps != 0 || d.Programs[1].Stats.SignUps != 1 || !d.Programs[0].ShowsLink() || !d.Programs[1].ShowsLink() {
+			t.Errorf("stats %+v / %+v", d.Programs[0].Stats, d.Programs[1].Stats)
+		}
+		// An ended program the referrer was invited to stays on their dashboard, after the open ones.
+		execSQL(t, db, "UPDATE programs SET status = 'ended' WHERE id = ?", first.ID)
+		d, err = db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Programs) != 2 || d.Programs[1].Program.ID != first.ID || d.Programs[1].Open || d.Programs[1].Friends.Total != 1 {
+			t.Fatalf("after the first program ended: %+v", d.Programs)
+		}
+	})
+}
+
+func TestDashboardShowsOnlyTheFreelancersOwnFriends(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		_, maria, code := invited(t, db)
+		rita := user(t, db, models.NewUser{Email: "rita@example.com", Name: "Rita Gomez", Country: "US", TopRated: true})
+		if _, err := db.Store.InviteProgram(ctx, models.CLIActor(), "customer-service"); err != nil {
+			t.Fatal(err)
+		}
+		signUp(t, db, "Sam Rivera", "sam@example.com", code)
+		d, err := db.Store.Dashboard(ctx, rita.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := d.Programs[0].Stats; st.SignUps != 0 || len(d.Programs[0].Friends.Items) != 0 {
+			t.Fatalf("Rita sees Maria's friends: %+v", d.Programs[0])
+		}
+		if d, _ := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{}); d.Programs[0].Stats.SignUps != 1 {
+			t.Fatal("Maria does not see her friend")
+		}
+	})
+}
+
+func TestAReferredFriendSeesTheirOwnProgressAndPerk(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		p, _, code := invited(t, db)
+		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
+		fixtureCounted(t, db, sam.Referral.ID, 12550)
+		d, err := db.Store.Dashboard(ctx, sam.Friend.ID, models.DashboardQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := d.Friend
+		if f == nil || f.Program.ID != p.ID || f.ReferrerFirstName != "Maria" || f.CountedCents != 12550 || f.Reached || f.Expired {
+			t.Fatalf("friend progress %+v", f)
+		}
+		if f.PlusUntil == nil || !f.PlusUntil.Equal(modelstest.Start.AddDate(0, 1, 0)) || !f.RegisteredAt.Equal(modelstest.Start) {
+			t.Errorf("perk until %v, registered %v", f.PlusUntil, f.RegisteredAt)
+		}
+		// The friend is no referrer: R1 says why, and they have no invitation.
+		if len(d.Programs) != 1 || d.Programs[0].CanRefer() || d.Programs[0].Friends.Total != 0 {
+			t.Errorf("programs %+v", d.Programs)
+		}
+		fixtureCounted(t, db, sam.Referral.ID, 50000)
+		if d, _ := db.Store.Dashboard(ctx, sam.Friend.ID, models.DashboardQuery{}); !d.Friend.Reached {
+			t.Error("a friend at the threshold is not told they reached it")
+		}
+	})
+}
+
+func TestAFriendPastTheDeadlineIsToldTheirReferralExpired(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		p, _, code := invited(t, db)
+		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
+		db.Clock.Set(p.Deadline.Add(time.Hour))
+		d, err := db.Store.Dashboard(context.Background(), sam.Friend.ID, models.DashboardQuery{})
+		if err != nil || d.Friend == nil || !d.Friend.Expired {
+			t.Fatalf("%+v, %v", d.Friend, err)
+		}
+	})
+}
+
+func TestLedgerShowsRunningBalanceNewestFirstAndPages(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		_, maria, code := invited(t, db)
+		rita := user(t, db, models.NewUser{Email: "rita@example.com", Country: "US", TopRated: true})
+		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
+		fixtureCounted(t, db, sam.Referral.ID, 50000)
+		payout := fixturePayout(t, db, *sam.Referral, models.PayoutPaid)
+		start := db.Clock.Now()
+		fixtureLedgerCredit(t, db, maria.ID, &payout, 10000, "Referral bonus - Sam Rivera", start)
+		for i := range 51 {
+			fixtureLedgerCredit(t, db, maria.ID, nil, 100, fmt.Sprintf("Adjustment %d", i), start.Add(time.Duration(i+1)*time.Minute))
+		}
+		fixtureLedgerCredit(t, db, rita.ID, nil, 99900, "Someone else's credit", start)
+
+		page, sum, err := db.Store.Ledger(ctx, maria.ID, models.Paging{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Entries != 52 || sum.BalanceCents != 15100 || sum.WithdrawableCents != 15100 {
+			t.Fatalf("summary %+v", sum)
+		}
+		if len(page.Items) != 50 || page.Total != 52 {
+			t.Fatalf("first page: %d items of %d", len(page.Items), page.Total)
+		}
+		if top := page.Items[0]; top.Description != "Adjustment 50" || top.BalanceCents != 15100 {
+			t.Errorf("newest entry %+v", top)
+		}
+		page, _, err = db.Store.Ledger(ctx, maria.ID, models.Paging{Page: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := page.Items[len(page.Items)-1]
+		if len(page.Items) != 2 || last.Description != "Referral bonus - Sam Rivera" || last.AmountCents != 10000 ||
+			last.FeeCents != 0 || last.BalanceCents != 10000 || last.TimeZone != models.DefaultTimeZone {
+			t.Errorf("oldest entry %+v", last)
+		}
+		if !last.CreatedAt.Equal(start) {
+			t.Errorf("created %v, want %v", last.CreatedAt, start)
+		}
+
+		// R15: Rita's ledger holds her entry only.
+		page, sum, _ = db.Store.Ledger(ctx, rita.ID, models.Paging{})
+		if sum.BalanceCents != 99900 || len(page.Items) != 1 {
+			t.Errorf("Rita's ledger: %+v, %d items", sum, len(page.Items))
+		}
+	})
+}
+
+func TestAnEmptyLedger(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		u := user(t, db, models.NewUser{Email: "ana@example.com", Country: "US"})
+		page, sum, err := db.Store.Ledger(context.Background(), u.ID, models.Paging{})
+		if err != nil || len(page.Items) != 0 || sum != (models.LedgerSummary{}) {
+			t.Fatalf("%+v %+v %v", page, sum, err)
+		}
+	})
+}
+
+func TestSignUpsFromOneAddressAreLimited(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		_, _, code := invited(t, db)
+		fixtureSignupsFrom(t, db, "203.0.113.7", 20)
+		if _, err := db.Store.SignUpFriend(context.Background(), friend("one-more@example.com", code)); err != models.ErrTooManySignups {
+			t.Fatalf("21st sign-up from one address within the hour: %v", err)
+		}
+		if db.Count(t, "users", "email = 'one-more@example.com'") != 0 {
+			t.Fatal("the refused sign-up created an account")
+		}
+		other := friend("elsewhere@example.com", code)
+		other.IP = "198.51.100.1"
+		if _, err := db.Store.SignUpFriend(context.Background(), other); err != nil {
+			t.Fatalf("another address: %v", err)
+		}
+		db.Clock.Advance(time.Hour + time.Second)
+		if _, err := db.Store.SignUpFriend(context.Background(), friend("later@example.com", code)); err != nil {
+			t.Fatalf("an hour later: %v", err)
+		}
+	})
+}
+
+// fixtureSignupsFrom records n accounts created now from ip, as n sign-ups would.
+func fixtureSignupsFrom(t *testing.T, db *modelstest.DB, ip string, n int) {
+	t.Helper()
+	now := db.Clock.Now()
+	for i := range n {
+		id := insertReturningID(t, db, "INSERT INTO users (role, email, name, country, signup_ip, created_at, updated_at) VALUES ('freelancer', ?, 'Bulk', 'US', ?, ?, ?)",
+			fmt.Sprintf("ip%03d@example.com", i), ip, now, now)
+		execSQL(t, db, "INSERT INTO user_ips (user_id, ip, first_seen, last_seen) VALUES (?, ?, ?, ?)", id, ip, now, now)
+	}
+}
