@@ -47,93 +47,6 @@ func TestReferralStatusFor(t *testing.T) {
 	}
 }
 
-// Fixtures for rows this issue reads but other parts of the product write: counted
-// earnings (R6-R8), payouts (R10) and ledger credits (R11). They insert the rows directly.
-
-// execSQL runs a statement written with ? placeholders on either database.
-func execSQL(t *testing.T, db *modelstest.DB, q string, args ...any) {
-	t.Helper()
-	if _, err := db.Store.DB().Exec(placeholders(db, q), args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-}
-
-// insertReturningID runs an INSERT ... RETURNING id and returns the id.
-func insertReturningID(t *testing.T, db *modelstest.DB, q string, args ...any) int64 {
-	t.Helper()
-	var id int64
-	if err := db.Store.DB().QueryRow(placeholders(db, q+" RETURNING id"), args...).Scan(&id); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return id
-}
-
-func placeholders(db *modelstest.DB, q string) string {
-	if db.Store.Dialect() != models.Postgres {
-		return q
-	}
-	for n := 1; strings.Contains(q, "?"); n++ {
-		q = strings.Replace(q, "?", fmt.Sprintf("$%d", n), 1)
-	}
-	return q
-}
-
-// fixtureCounted sets a referral's counted total as the earnings rules would, qualifying
-// it when the total reaches the standard $500 threshold.
-func fixtureCounted(t *testing.T, db *modelstest.DB, referralID, cents int64) {
-	t.Helper()
-	if cents >= 50000 {
-		execSQL(t, db, "UPDATE referrals SET counted_cents = ?, status = 'qualified', qualified_at = ? WHERE id = ?", cents, db.Clock.Now(), referralID)
-		return
-	}
-	execSQL(t, db, "UPDATE referrals SET counted_cents = ?, status = 'earning' WHERE id = ?", cents, referralID)
-}
-
-// fixturePayout adds the $100 payout of a qualified referral in the given status.
-func fixturePayout(t *testing.T, db *modelstest.DB, ref models.Referral, status models.PayoutStatus) int64 {
-	t.Helper()
-	var reason, month any = "", nil
-	var paidAt any
-	switch status {
-	case models.PayoutRejected:
-		reason = "The friend's client is the referrer's own client account."
-	case models.PayoutApproved:
-		month = "2019-03"
-	case models.PayoutPaid:
-		month, paidAt = "2019-03", db.Clock.Now()
-	}
-	return insertReturningID(t, db, "INSERT INTO payouts (referral_id, program_id, referrer_id, amount_cents, status, reject_reason, batch_month, paid_at, created_at) VALUES (?, ?, ?, 10000, ?, ?, ?, ?, ?)",
-		ref.ID, ref.ProgramID, ref.ReferrerID, string(status), reason, month, paidAt, db.Clock.Now())
-}
-
-// fixtureLedgerCredit adds a referral credit to userID's ledger, as paying a batch would.
-func fixtureLedgerCredit(t *testing.T, db *modelstest.DB, userID int64, payoutID *int64, cents int64, description string, at time.Time) {
-	t.Helper()
-	ref := fmt.Sprintf("fixture:%d:%d:%d", userID, cents, at.UnixNano())
-	if payoutID != nil {
-		ref = fmt.Sprintf("payout:%d", *payoutID)
-	}
-	execSQL(t, db, "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES (?, ?, ?, 0, 'referral_credit', ?, ?, ?)",
-		userID, payoutID, cents, description, ref, at)
-}
-
-// fixtureFriends adds n referred friends of the invitation in one go, without the
-// password hashing of a real sign-up, one minute apart from the clock's time.
-func fixtureFriends(t *testing.T, db *modelstest.DB, code string, n int) {
-	t.Helper()
-	var invID, programID, referrerID int64
-	if err := db.Store.DB().QueryRow(placeholders(db, "SELECT id, program_id, referrer_id FROM invitations WHERE code = ?"), code).Scan(&invID, &programID, &referrerID); err != nil {
-		t.Fatal(err)
-	}
-	for i := range n {
-		at := db.Clock.Now().Add(time.Duration(i) * time.Minute)
-		id := insertReturningID(t, db, "INSERT INTO users (role, email, name, country, created_at, updated_at) VALUES ('freelancer', ?, ?, 'US', ?, ?)",
-			fmt.Sprintf("bulk%03d@example.com", i), fmt.Sprintf("Friend %03d", i), at, at)
-		execSQL(t, db, "INSERT INTO referrals (program_id, invitation_id, referrer_id, friend_id, registered_at, status) VALUES (?, ?, ?, ?, ?, 'registered')",
-			programID, invID, referrerID, id, at)
-	}
-}
-
 func signUp(t *testing.T, db *modelstest.DB, name, email, code string) models.SignupResult {
 	t.Helper()
 	f := friend(email, code)
@@ -164,13 +77,13 @@ func TestDashboardShowsAReferrersNumbersAndEachFriendsStage(t *testing.T) {
 		db.Clock.Advance(time.Hour)
 		omar := signUp(t, db, "Omar Haddad", "omar@example.com", code)
 
-		fixtureCounted(t, db, priya.Referral.ID, 31000)
-		fixtureCounted(t, db, lucas.Referral.ID, 52500)
-		fixturePayout(t, db, *lucas.Referral, models.PayoutPendingReview)
-		fixtureCounted(t, db, nina.Referral.ID, 50000)
-		fixturePayout(t, db, *nina.Referral, models.PayoutApproved)
-		fixtureCounted(t, db, omar.Referral.ID, 60000)
-		fixturePayout(t, db, *omar.Referral, models.PayoutPaid)
+		db.FixtureCounted(t, priya.Referral.ID, 31000)
+		db.FixtureCounted(t, lucas.Referral.ID, 52500)
+		db.FixturePayout(t, *lucas.Referral, models.PayoutPendingReview)
+		db.FixtureCounted(t, nina.Referral.ID, 50000)
+		db.FixturePayout(t, *nina.Referral, models.PayoutApproved)
+		db.FixtureCounted(t, omar.Referral.ID, 60000)
+		db.FixturePayout(t, *omar.Referral, models.PayoutPaid)
 
 		d, err := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
 		if err != nil {
@@ -227,14 +140,14 @@ func TestRejectedCreditsCarryTheirReason(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		_, maria, code := invited(t, db)
 		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
-		fixtureCounted(t, db, sam.Referral.ID, 50000)
-		fixturePayout(t, db, *sam.Referral, models.PayoutRejected)
+		db.FixtureCounted(t, sam.Referral.ID, 50000)
+		db.FixturePayout(t, *sam.Referral, models.PayoutRejected)
 		d, err := db.Store.Dashboard(context.Background(), maria.ID, models.DashboardQuery{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		f := d.Programs[0].Friends.Items[0]
-		if f.Stage != models.StageRejected || !strings.Contains(f.RejectReason, "own client account") {
+		if f.Stage != models.StageRejected || f.RejectReason != modelstest.FixtureRejectReason {
 			t.Fatalf("row %+v", f)
 		}
 		if st := d.Programs[0].Stats; st.Qualified != 1 || st.CreditsEarnedCents != 0 {
@@ -246,7 +159,7 @@ func TestRejectedCreditsCarryTheirReason(t *testing.T) {
 func TestDashboardPagesFriendsBeyondFifty(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		p, maria, code := invited(t, db)
-		fixtureFriends(t, db, code, 53)
+		db.FixtureFriends(t, code, 53)
 		ctx := context.Background()
 		d, err := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
 		if err != nil {
@@ -298,7 +211,7 @@ func TestDashboardShowsEachProgramTheReferrerWasInvitedTo(t *testing.T) {
 			t.Errorf("stats %+v / %+v", d.Programs[0].Stats, d.Programs[1].Stats)
 		}
 		// An ended program the referrer was invited to stays on their dashboard, after the open ones.
-		execSQL(t, db, "UPDATE programs SET status = 'ended' WHERE id = ?", first.ID)
+		db.ExecSQL(t, "UPDATE programs SET status = 'ended' WHERE id = ?", first.ID)
 		d, err = db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
 		if err != nil {
 			t.Fatal(err)
@@ -336,7 +249,7 @@ func TestAReferredFriendSeesTheirOwnProgressAndPerk(t *testing.T) {
 		ctx := context.Background()
 		p, _, code := invited(t, db)
 		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
-		fixtureCounted(t, db, sam.Referral.ID, 12550)
+		db.FixtureCounted(t, sam.Referral.ID, 12550)
 		d, err := db.Store.Dashboard(ctx, sam.Friend.ID, models.DashboardQuery{})
 		if err != nil {
 			t.Fatal(err)
@@ -352,7 +265,7 @@ func TestAReferredFriendSeesTheirOwnProgressAndPerk(t *testing.T) {
 		if len(d.Programs) != 1 || d.Programs[0].CanRefer() || d.Programs[0].Friends.Total != 0 {
 			t.Errorf("programs %+v", d.Programs)
 		}
-		fixtureCounted(t, db, sam.Referral.ID, 50000)
+		db.FixtureCounted(t, sam.Referral.ID, 50000)
 		if d, _ := db.Store.Dashboard(ctx, sam.Friend.ID, models.DashboardQuery{}); !d.Friend.Reached {
 			t.Error("a friend at the threshold is not told they reached it")
 		}
@@ -377,14 +290,14 @@ func TestLedgerShowsRunningBalanceNewestFirstAndPages(t *testing.T) {
 		_, maria, code := invited(t, db)
 		rita := user(t, db, models.NewUser{Email: "rita@example.com", Country: "US", TopRated: true})
 		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
-		fixtureCounted(t, db, sam.Referral.ID, 50000)
-		payout := fixturePayout(t, db, *sam.Referral, models.PayoutPaid)
+		db.FixtureCounted(t, sam.Referral.ID, 50000)
+		payout := db.FixturePayout(t, *sam.Referral, models.PayoutPaid)
 		start := db.Clock.Now()
-		fixtureLedgerCredit(t, db, maria.ID, &payout, 10000, "Referral bonus - Sam Rivera", start)
+		db.FixtureLedgerCredit(t, maria.ID, &payout, 10000, "Referral bonus - Sam Rivera", start)
 		for i := range 51 {
-			fixtureLedgerCredit(t, db, maria.ID, nil, 100, fmt.Sprintf("Adjustment %d", i), start.Add(time.Duration(i+1)*time.Minute))
+			db.FixtureLedgerCredit(t, maria.ID, nil, 100, fmt.Sprintf("Adjustment %d", i), start.Add(time.Duration(i+1)*time.Minute))
 		}
-		fixtureLedgerCredit(t, db, rita.ID, nil, 99900, "Someone else's credit", start)
+		db.FixtureLedgerCredit(t, rita.ID, nil, 99900, "Someone else's credit", start)
 
 		page, sum, err := db.Store.Ledger(ctx, maria.ID, models.Paging{})
 		if err != nil {
@@ -433,7 +346,7 @@ func TestAnEmptyLedger(t *testing.T) {
 func TestSignUpsFromOneAddressAreLimited(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		_, _, code := invited(t, db)
-		fixtureSignupsFrom(t, db, "203.0.113.7", 20)
+		db.FixtureSignupsFrom(t, "203.0.113.7", 20)
 		if _, err := db.Store.SignUpFriend(context.Background(), friend("one-more@example.com", code)); err != models.ErrTooManySignups {
 			t.Fatalf("21st sign-up from one address within the hour: %v", err)
 		}
@@ -450,15 +363,4 @@ func TestSignUpsFromOneAddressAreLimited(t *testing.T) {
 			t.Fatalf("an hour later: %v", err)
 		}
 	})
-}
-
-// fixtureSignupsFrom records n accounts created now from ip, as n sign-ups would.
-func fixtureSignupsFrom(t *testing.T, db *modelstest.DB, ip string, n int) {
-	t.Helper()
-	now := db.Clock.Now()
-	for i := range n {
-		id := insertReturningID(t, db, "INSERT INTO users (role, email, name, country, signup_ip, created_at, updated_at) VALUES ('freelancer', ?, 'Bulk', 'US', ?, ?, ?)",
-			fmt.Sprintf("ip%03d@example.com", i), ip, now, now)
-		execSQL(t, db, "INSERT INTO user_ips (user_id, ip, first_seen, last_seen) VALUES (?, ?, ?, ?)", id, ip, now, now)
-	}
 }

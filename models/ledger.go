@@ -40,6 +40,16 @@ type LedgerRow struct {
 	TimeZone string
 }
 
+// Location is the time zone the entry's date is shown in: its program's, or the
+// default program time zone for entries not tied to one.
+func (r LedgerRow) Location() *time.Location {
+	tz := r.TimeZone
+	if tz == "" {
+		tz = DefaultTimeZone
+	}
+	return Program{TimeZone: tz}.Location()
+}
+
 // LedgerSummary is a freelancer's account at a glance.
 type LedgerSummary struct {
 	Entries      int64

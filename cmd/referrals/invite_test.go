@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +61,7 @@ func TestInviteWithRemindersRemindsThoseWhoseReminderIsDue(t *testing.T) {
 			t.Fatalf("reminders not yet due: exit %d, %q", code, out)
 		}
 		// Maria was invited eight days ago; her reminder is due.
-		execSQL(t, db, "UPDATE invitations SET invited_at = ? WHERE referrer_id = (SELECT id FROM users WHERE email = 'maria@example.com')",
+		db.ExecSQL(t, "UPDATE invitations SET invited_at = ? WHERE referrer_id = (SELECT id FROM users WHERE email = 'maria@example.com')",
 			time.Now().UTC().AddDate(0, 0, -8))
 		code, out, _ = referrals(t, env, "", "invite", "--program", "customer-service", "--reminders")
 		if code != 0 || out != "invited 0 freelancers to customer-service\nreminded 1 referrer in customer-service\n" {
@@ -99,17 +98,4 @@ func TestInviteMistakesAreOneLine(t *testing.T) {
 			}
 		}
 	})
-}
-
-// execSQL runs a statement written with ? placeholders on either database.
-func execSQL(t *testing.T, db *modelstest.DB, q string, args ...any) {
-	t.Helper()
-	if db.Store.Dialect() == models.Postgres {
-		for n := 1; strings.Contains(q, "?"); n++ {
-			q = strings.Replace(q, "?", fmt.Sprintf("$%d", n), 1)
-		}
-	}
-	if _, err := db.Store.DB().Exec(q, args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
 }
