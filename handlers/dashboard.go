@@ -25,7 +25,7 @@ func (h *Handler) dashboard(c echo.Context) error {
 		return err
 	}
 	m := views.DashboardModel{Name: u.Name, Now: h.store.Now(), Friend: d.Friend}
-	linkID := "invite-link"
+	firstLink := true
 	for _, pd := range d.Programs {
 		panel := views.ProgramPanel{
 			ProgramDashboard: pd,
@@ -38,8 +38,11 @@ func (h *Handler) dashboard(c echo.Context) error {
 		}
 		if pd.ShowsLink() {
 			panel.InviteLink = h.inviteLink(pd.Invitation.Code)
-			panel.LinkID = linkID
-			linkID = "invite-link-" + pd.Program.Slug
+			panel.LinkID = "invite-link"
+			if !firstLink {
+				panel.LinkID += "-" + pd.Program.Slug
+			}
+			firstLink = false
 		}
 		m.Programs = append(m.Programs, panel)
 	}

@@ -77,8 +77,8 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 
 	var rows []LedgerRow
 	err = db.Table("ledger_entries le").
-		Select("le.id, le.created_at, le.kind, le.description, le.amount_cents, le.fee_cents, " +
-			"CAST(SUM(le.amount_cents - le.fee_cents) OVER (ORDER BY le.created_at, le.id) AS BIGINT) AS balance_cents, " +
+		Select("le.id, le.created_at, le.kind, le.description, le.amount_cents, le.fee_cents, "+
+			"CAST(SUM(le.amount_cents - le.fee_cents) OVER (ORDER BY le.created_at, le.id) AS BIGINT) AS balance_cents, "+
 			"COALESCE(pr.time_zone, '') AS time_zone").
 		Joins("LEFT JOIN payouts p ON p.id = le.payout_id").
 		Joins("LEFT JOIN programs pr ON pr.id = p.program_id").
