@@ -167,7 +167,7 @@ func TestTheDashboardShowsEachFriendsStatus(t *testing.T) {
 				t.Errorf("%s: row %q, want %q", name, text(row), want)
 			}
 		}
-		if bar := find(rowOf(doc, "Bo"), func(n *html.Node) bool { return n.Data == "progress" }); attr(bar, "value") != "310.00" || attr(bar, "max") != "500.00" {
+		if bar := firstTag(rowOf(doc, "Bo"), "progress"); attr(bar, "value") != "310.00" || attr(bar, "max") != "500.00" {
 			t.Errorf("Bo's progress %v", bar)
 		}
 		stats := text(find(doc, hasClass("stats")))

@@ -80,7 +80,7 @@ func TestAFriendSignsUpThroughTheLinkAndAppearsOnTheReferrersDashboardAtZero(t *
 			t.Fatalf("GET /r/CODE: %d", res.status)
 		}
 		doc := parse(t, res.body)
-		if h1 := text(find(doc, func(n *html.Node) bool { return n.Data == "h1" })); h1 != "Maria invited you to the marketplace" {
+		if h1 := text(firstTag(doc, "h1")); h1 != "Maria invited you to the marketplace" {
 			t.Errorf("heading %q", h1)
 		}
 		if !strings.Contains(text(doc), "1 month of Freelancer Plus free") {
@@ -141,7 +141,7 @@ func TestAFriendSignsUpThroughTheLinkAndAppearsOnTheReferrersDashboardAtZero(t *
 		if attr(row, "data-referral-id") != itoa(refID) {
 			t.Errorf("data-referral-id %q, want %d", attr(row, "data-referral-id"), refID)
 		}
-		bar := find(row, func(n *html.Node) bool { return n.Data == "progress" })
+		bar := firstTag(row, "progress")
 		if bar == nil || attr(bar, "value") != "0.00" || attr(bar, "max") != "500.00" {
 			t.Fatalf("progress %v", bar)
 		}
@@ -234,7 +234,7 @@ func TestAnUnknownCodeShowsTheNotValidPageWithAPlainSignUp(t *testing.T) {
 				t.Fatalf("GET /r/%s: %d, want 404", code, res.status)
 			}
 			doc := parse(t, res.body)
-			if h1 := text(find(doc, func(n *html.Node) bool { return n.Data == "h1" })); h1 != "This invite link is not valid" {
+			if h1 := text(firstTag(doc, "h1")); h1 != "This invite link is not valid" {
 				t.Errorf("heading %q", h1)
 			}
 			if form := find(doc, func(n *html.Node) bool { return n.Data == "form" && attr(n, "action") == "/signup" }); form == nil || hiddenCode(doc) != "" {
@@ -320,7 +320,7 @@ func TestSignedInVisitorsOfAnInviteLinkAreNotReferred(t *testing.T) {
 			b.signIn(email, "correct horse", "/dashboard")
 			res := b.get("/r/" + code)
 			doc := parse(t, res.body)
-			if res.status != http.StatusOK || text(find(doc, func(n *html.Node) bool { return n.Data == "h1" })) != want {
+			if res.status != http.StatusOK || text(firstTag(doc, "h1")) != want {
 				t.Errorf("%s: %d, page %q", email, res.status, text(doc))
 			}
 			if byID(doc, "password") != nil || cookie(res, "referral_code") != nil {
@@ -356,6 +356,11 @@ func TestSignUpsFromOneNetworkAreRateLimited(t *testing.T) {
 			t.Error("the input was not kept")
 		}
 	})
+}
+
+// firstTag is the first element named tag.
+func firstTag(doc *html.Node, tag string) *html.Node {
+	return find(doc, func(n *html.Node) bool { return n.Data == tag })
 }
 
 func hasAttr(n *html.Node, name string) bool {

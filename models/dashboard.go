@@ -125,8 +125,8 @@ type DashboardQuery struct {
 	Paging  Paging
 }
 
-// Dashboard reads the dashboard of freelancer userID: the active programs and every
-// program they were invited to (ended ones too, so they keep seeing their friends and
+// Dashboard reads the dashboard of freelancer userID: the open programs and every
+// program they were invited to (closed ones too, so they keep seeing their friends and
 // credits), open programs first by deadline, then the rest, latest deadline first.
 func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (Dashboard, error) {
 	u, err := s.UserByID(ctx, userID)
@@ -171,6 +171,9 @@ func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (
 			if invs[i].ProgramID == p.ID {
 				inv = &invs[i]
 			}
+		}
+		if inv == nil && !p.Open(now) {
+			continue // a closed program is news only to those who took part
 		}
 		pd := ProgramDashboard{Eligibility: CheckEligibility(u, p, inv), Open: p.Open(now)}
 		if inv != nil {

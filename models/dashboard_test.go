@@ -222,6 +222,21 @@ func TestDashboardShowsEachProgramTheReferrerWasInvitedTo(t *testing.T) {
 	})
 }
 
+func TestAClosedProgramStaysOnlyOnTheDashboardsOfThoseInvited(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		p, maria, _ := invited(t, db)
+		ben := user(t, db, models.NewUser{Email: "ben@example.com", Country: "US"})
+		db.Clock.Set(p.Deadline.Add(time.Hour))
+		if d, err := db.Store.Dashboard(ctx, ben.ID, models.DashboardQuery{}); err != nil || len(d.Programs) != 0 {
+			t.Fatalf("Ben, not invited, after the deadline: %+v, %v", d.Programs, err)
+		}
+		if d, err := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{}); err != nil || len(d.Programs) != 1 || d.Programs[0].Open {
+			t.Fatalf("Maria, invited, after the deadline: %+v, %v", d.Programs, err)
+		}
+	})
+}
+
 func TestDashboardShowsOnlyTheFreelancersOwnFriends(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
