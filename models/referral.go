@@ -75,6 +75,26 @@ const (
 // ErrTooManySignups: this address created too many accounts recently.
 var ErrTooManySignups = errors.New("too many accounts were created from this network recently; try again in an hour")
 
+// checkSignupRate refuses a sign-up from an address that created maxSignupsPerIP
+// accounts within signupWindow. It is a soft limit (two racing sign-ups may both pass),
+// which is enough against scripts; user_ips is indexed by address.
+func (s *Store) checkSignupRate(ctx context.Context, ip string) error {
+	if ip == "" {
+		return nil
+	}
+	var n int64
+	err := s.db.WithContext(ctx).Table("user_ips ui").Joins("JOIN users u ON u.id = ui.user_id").
+		Where("ui.ip = ? AND u.signup_ip = ui.ip AND u.created_at > ?", ip, s.Now().Add(-signupWindow)).
+		Count(&n).Error
+	if err != nil {
+		return fmt.Errorf("count sign-ups from %s: %w", ip, err)
+	}
+	if n >= maxSignupsPerIP {
+		return ErrTooManySignups
+	}
+	return nil
+}
+
 // SignUpFriend applies R5. It refuses, creating nothing, when the input is invalid, the
 // email already has an account of any kind, or the address in.IP created too many
 // accounts in the last hour. Otherwise it creates, in one transaction, the account, and,
@@ -141,24 +161,4 @@ func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult
 		return SignupResult{}, err
 	}
 	return res, nil
-}
-
-// checkSignupRate refuses a sign-up from an address that created maxSignupsPerIP
-// accounts within signupWindow. It is a soft limit (two racing sign-ups may both pass),
-// which is enough against scripts; user_ips is indexed by address.
-func (s *Store) checkSignupRate(ctx context.Context, ip string) error {
-	if ip == "" {
-		return nil
-	}
-	var n int64
-	err := s.db.WithContext(ctx).Table("user_ips ui").Joins("JOIN users u ON u.id = ui.user_id").
-		Where("ui.ip = ? AND u.signup_ip = ui.ip AND u.created_at > ?", ip, s.Now().Add(-signupWindow)).
-		Count(&n).Error
-	if err != nil {
-		return fmt.Errorf("count sign-ups from %s: %w", ip, err)
-	}
-	if n >= maxSignupsPerIP {
-		return ErrTooManySignups
-	}
-	return nil
 }
