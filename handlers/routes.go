@@ -27,10 +27,14 @@ func (h *Handler) routes(e *echo.Echo) {
 	web.POST("/login", h.login)
 	web.POST("/logout", h.logout)
 	web.GET("/help", h.help)
+	web.GET("/r/:code", h.landing)
+	web.GET("/signup", h.signupPage)
+	web.POST("/signup", h.signup)
 
 	// Freelancers (an admin is sent to /admin).
 	freelancer := web.Group("", h.requireFreelancer)
 	freelancer.GET("/dashboard", h.dashboard)
+	freelancer.GET("/transactions", h.transactions)
 
 	// Program staff: anonymous visitors go to /login, freelancers get 403.
 	admin := web.Group("/admin", h.requireAdmin)

@@ -242,24 +242,82 @@ func (s *Store) SendReminders(ctx context.Context, actor Actor, slug string) (in
 	return sent, err
 }
 
-// CountClick applies R4's counting: one more click on the invitation with this code. It
-// returns the invitation and its program, or ErrNotFound for a code nobody holds.
-func (s *Store) CountClick(ctx context.Context, code string) (Invitation, Program, error) {
+// Offer is what an invite link offers a friend: the program, and who sent it. Only the
+// referrer's first name leaves the Store, since the landing page is public. Unavailable
+// says why signing up through the link would make no referral ("" when it would).
+type Offer struct {
+	Invitation        Invitation
+	Program           Program
+	ReferrerFirstName string
+	Unavailable       NoReferralReason
+}
+
+// Available reports whether a sign-up through this offer would make a referral.
+func (o Offer) Available() bool { return o.Unavailable == "" }
+
+// loadOffer reads the offer of an invite code as of now, with the referrer. A code nobody
+// holds (or that cannot be a code) is ErrNotFound.
+func loadOffer(tx *gorm.DB, code string, now time.Time) (Offer, User, error) {
 	code = NormalizeCode(code)
 	if code == "" {
-		return Invitation{}, Program{}, ErrNotFound
+		return Offer{}, User{}, ErrNotFound
 	}
-	var inv Invitation
-	var p Program
+	var o Offer
+	var referrer User
+	err := tx.Where("code = ?", code).Take(&o.Invitation).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return Offer{}, User{}, ErrNotFound
+	}
+	if err != nil {
+		return Offer{}, User{}, fmt.Errorf("invitation %s: %w", code, err)
+	}
+	if err := tx.Take(&o.Program, o.Invitation.ProgramID).Error; err != nil {
+		return Offer{}, User{}, fmt.Errorf("program of invitation %d: %w", o.Invitation.ID, err)
+	}
+	if err := tx.Take(&referrer, o.Invitation.ReferrerID).Error; err != nil {
+		return Offer{}, User{}, fmt.Errorf("referrer of invitation %d: %w", o.Invitation.ID, err)
+	}
+	o.ReferrerFirstName = FirstName(referrer.Name)
+	switch {
+	case !o.Program.Open(now):
+		o.Unavailable = ProgramNotOpen
+	case !CheckEligibility(referrer, o.Program, &o.Invitation).CanRefer():
+		o.Unavailable = ReferrerIneligible
+	}
+	return o, referrer, nil
+}
+
+// FirstName is the first word of a person's name, for greetings and public pages.
+func FirstName(name string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return ""
+}
+
+// CountClick applies R4's counting: one more click on the invitation with this code. It
+// returns what the link offers, or ErrNotFound for a code nobody holds.
+func (s *Store) CountClick(ctx context.Context, code string) (Offer, error) {
+	code = NormalizeCode(code)
+	if code == "" {
+		return Offer{}, ErrNotFound
+	}
+	var o Offer
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Invitation{}).Where("code = ?", code).Update("clicks", gorm.Expr("clicks + 1"))
 		if err := rowsAffected(res, ErrNotFound); err != nil {
 			return err
 		}
-		if err := tx.Where("code = ?", code).Take(&inv).Error; err != nil {
-			return err
-		}
-		return tx.Take(&p, inv.ProgramID).Error
+		var err error
+		o, _, err = loadOffer(tx, code, s.Now())
+		return err
 	})
-	return inv, p, err
+	return o, err
+}
+
+// InviteOffer reads what an invite code offers without counting a click: for a friend
+// who comes back to sign up later, their code remembered in a cookie.
+func (s *Store) InviteOffer(ctx context.Context, code string) (Offer, error) {
+	o, _, err := loadOffer(s.db.WithContext(ctx), code, s.Now())
+	return o, err
 }

@@ -172,27 +172,42 @@ func TestRemindersGoOnceToInvitedReferrersWithoutAReferral(t *testing.T) {
 	})
 }
 
-func TestCountClick(t *testing.T) {
+func TestCountClickCountsAndTellsWhatTheLinkOffers(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
-		p := program(t, db)
-		user(t, db, models.NewUser{Email: "maria@example.com", Country: "US", TopRated: true})
-		if _, err := db.Store.InviteProgram(ctx, models.CLIActor(), p.Slug); err != nil {
-			t.Fatal(err)
-		}
-		var code string
-		db.Store.DB().QueryRow("SELECT code FROM invitations").Scan(&code)
+		p, _, code := invited(t, db)
 		for range 3 {
-			if _, _, err := db.Store.CountClick(ctx, strings.ToLower(code)); err != nil {
+			if _, err := db.Store.CountClick(ctx, strings.ToLower(code)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		inv, prog, err := db.Store.CountClick(ctx, code)
-		if err != nil || inv.Clicks != 4 || prog.ID != p.ID {
-			t.Fatalf("clicks %d, program %d, %v", inv.Clicks, prog.ID, err)
+		o, err := db.Store.CountClick(ctx, code)
+		if err != nil || o.Invitation.Clicks != 4 || o.Program.ID != p.ID || o.ReferrerFirstName != "Maria" || !o.Available() {
+			t.Fatalf("offer %+v, %v", o, err)
 		}
-		if _, _, err := db.Store.CountClick(ctx, "ZZZZZZZZZZ"); !errors.Is(err, models.ErrNotFound) {
+		if _, err := db.Store.CountClick(ctx, "ZZZZZZZZZZ"); !errors.Is(err, models.ErrNotFound) {
 			t.Fatalf("unknown code: %v", err)
+		}
+		// Reading the offer again (a friend back to sign up later) counts nothing.
+		if o, err := db.Store.InviteOffer(ctx, code); err != nil || o.Invitation.Clicks != 4 {
+			t.Fatalf("InviteOffer: %+v, %v", o, err)
+		}
+	})
+}
+
+func TestAnOfferSaysWhyItWouldMakeNoReferral(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		p, referrer, code := invited(t, db)
+		if _, err := db.Store.DB().Exec("UPDATE users SET top_rated = FALSE WHERE id = " + itoa(referrer.ID)); err != nil {
+			t.Fatal(err)
+		}
+		if o, err := db.Store.InviteOffer(ctx, code); err != nil || o.Unavailable != models.ReferrerIneligible {
+			t.Fatalf("referrer no longer Top Rated: %+v, %v", o, err)
+		}
+		db.Clock.Set(p.Deadline.Add(time.Second))
+		if o, err := db.Store.CountClick(ctx, code); err != nil || o.Unavailable != models.ProgramNotOpen {
+			t.Fatalf("after the deadline: %+v, %v", o, err)
 		}
 	})
 }

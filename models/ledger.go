@@ -1,6 +1,10 @@
 package models
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+)
 
 // LedgerKind says what a ledger entry is for.
 type LedgerKind string
@@ -20,4 +24,70 @@ type LedgerEntry struct {
 	Description string
 	Reference   string
 	CreatedAt   time.Time
+}
+
+// LedgerRow is one ledger entry as its owner sees it, with the balance after it.
+type LedgerRow struct {
+	ID           int64
+	CreatedAt    time.Time
+	Kind         LedgerKind
+	Description  string
+	AmountCents  int64
+	FeeCents     int64
+	BalanceCents int64
+	// TimeZone is the display time zone of the program that paid the entry ("" for
+	// entries not tied to a program).
+	TimeZone string
+}
+
+// Location is the time zone the entry's date is shown in: its program's, or the
+// default program time zone for entries not tied to one.
+func (r LedgerRow) Location() *time.Location {
+	tz := r.TimeZone
+	if tz == "" {
+		tz = DefaultTimeZone
+	}
+	return Program{TimeZone: tz}.Location()
+}
+
+// LedgerSummary is a freelancer's account at a glance.
+type LedgerSummary struct {
+	Entries      int64
+	BalanceCents int64
+	// WithdrawableCents is what can be withdrawn now. Referral credits carry no hold
+	// (SPEC §1: credited and withdrawable), so it equals the balance; it is its own field
+	// so that a hold, if one is ever introduced, changes one place.
+	WithdrawableCents int64
+}
+
+// Ledger reads one page of freelancer userID's ledger, newest first, each entry with the
+// running balance after it (amounts less fees, in entry order), and the account summary.
+// The running balance is a window over the whole account computed before the page is
+// cut, so every page shows true balances.
+func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[LedgerRow], LedgerSummary, error) {
+	db := s.db.WithContext(ctx)
+	var sum LedgerSummary
+	err := db.Model(&LedgerEntry{}).
+		Select("COUNT(*) AS entries, CAST(COALESCE(SUM(amount_cents - fee_cents), 0) AS BIGINT) AS balance_cents").
+		Where("user_id = ?", userID).Scan(&sum).Error
+	if err != nil {
+		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("balance of user %d: %w", userID, err)
+	}
+	sum.WithdrawableCents = sum.BalanceCents
+
+	var rows []LedgerRow
+	err = db.Table("ledger_entries le").
+		Select("le.id, le.created_at, le.kind, le.description, le.amount_cents, le.fee_cents, "+
+			"CAST(SUM(le.amount_cents - le.fee_cents) OVER (ORDER BY le.created_at, le.id) AS BIGINT) AS balance_cents, "+
+			"COALESCE(pr.time_zone, '') AS time_zone").
+		Joins("LEFT JOIN payouts p ON p.id = le.payout_id").
+		Joins("LEFT JOIN programs pr ON pr.id = p.program_id").
+		Where("le.user_id = ?", userID).
+		Order("le.created_at DESC, le.id DESC").
+		Limit(paging.Limit()).Offset(paging.Offset()).
+		Scan(&rows).Error
+	if err != nil {
+		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("ledger of user %d: %w", userID, err)
+	}
+	return newPage(rows, sum.Entries, paging), sum, nil
 }

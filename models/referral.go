@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -63,14 +64,53 @@ type SignupResult struct {
 	Reason NoReferralReason
 }
 
-// SignUpFriend applies R5. It refuses, creating nothing, when the input is invalid or the
-// email already has an account of any kind. Otherwise it creates, in one transaction, the
-// account, and, when the invite code is valid, its program open and its holder still
-// eligible, the referral (status registered), the friend's Freelancer Plus perk and the
-// "your friend joined" email to the referrer. A friend is referred at most once: the
+// Sign-ups from one address are limited, so a script cannot mint accounts (each one a
+// possible self-referral, and an argon2 hash to compute) by the thousand. The limit is
+// generous for a shared office or campus network.
+const (
+	signupWindow    = time.Hour
+	maxSignupsPerIP = 20
+)
+
+// ErrTooManySignups: this address created too many accounts recently.
+var ErrTooManySignups = errors.New("too many accounts were created from this network recently; try again in an hour")
+
+// checkSignupRate refuses a sign-up from an address that created maxSignupsPerIP
+// accounts within signupWindow. It is a soft limit (two racing sign-ups may both pass),
+// which is enough against scripts; user_ips is indexed by address.
+func (s *Store) checkSignupRate(ctx context.Context, ip string) error {
+	if ip == "" {
+		return nil
+	}
+	var n int64
+	err := s.db.WithContext(ctx).Table("user_ips ui").Joins("JOIN users u ON u.id = ui.user_id").
+		Where("ui.ip = ? AND u.signup_ip = ui.ip AND u.created_at > ?", ip, s.Now().Add(-signupWindow)).
+		Count(&n).Error
+	if err != nil {
+		return fmt.Errorf("count sign-ups from %s: %w", ip, err)
+	}
+	if n >= maxSignupsPerIP {
+		return ErrTooManySignups
+	}
+	return nil
+}
+
+// SignUpFriend applies R5. It refuses, creating nothing, when the input is invalid, the
+// email already has an account of any kind, or the address in.IP created too many
+// accounts in the last hour. Otherwise it creates, in one transaction, the account, and,
+// when the invite code is valid, its program open and its holder still eligible (the
+// Offer rule), the referral (status registered), the friend's Freelancer Plus perk and
+// the "your friend joined" email to the referrer. A friend is referred at most once: the
 // account is new, and referrals.friend_id is unique.
 func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult, error) {
-	row, err := s.newUserRow(NewUser{Email: in.Email, Name: in.Name, Password: in.Password, Country: in.Country, SignupIP: in.IP})
+	nu := NewUser{Email: in.Email, Name: in.Name, Password: in.Password, Country: in.Country, SignupIP: in.IP}
+	if err := nu.Validate().Err(); err != nil {
+		return SignupResult{}, err
+	}
+	if err := s.checkSignupRate(ctx, in.IP); err != nil {
+		return SignupResult{}, err
+	}
+	row, err := s.newUserRow(nu)
 	if err != nil {
 		return SignupResult{}, err
 	}
@@ -85,33 +125,24 @@ func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult
 		}
 		res.Friend = *row
 
-		var inv Invitation
-		code := NormalizeCode(in.Code)
-		if code == "" || tx.Where("code = ?", code).Take(&inv).Error != nil {
+		now := s.Now()
+		offer, referrer, err := loadOffer(tx, in.Code, now)
+		switch {
+		case errors.Is(err, ErrNotFound):
 			res.Reason = NoInvite
 			return nil
-		}
-		var p Program
-		var referrer User
-		if err := tx.Take(&p, inv.ProgramID).Error; err != nil {
+		case err != nil:
 			return err
 		}
-		if err := tx.Take(&referrer, inv.ReferrerID).Error; err != nil {
-			return err
-		}
+		p := offer.Program
 		res.Program = &p
-		now := s.Now()
-		switch {
-		case !p.Open(now):
-			res.Reason = ProgramNotOpen
-			return nil
-		case !CheckEligibility(referrer, p, &inv).CanRefer():
-			res.Reason = ReferrerIneligible
+		if !offer.Available() {
+			res.Reason = offer.Unavailable
 			return nil
 		}
 
 		ref := Referral{
-			ProgramID: p.ID, InvitationID: inv.ID, ReferrerID: referrer.ID, FriendID: row.ID,
+			ProgramID: p.ID, InvitationID: offer.Invitation.ID, ReferrerID: referrer.ID, FriendID: row.ID,
 			RegisteredAt: now, Status: ReferralRegistered,
 		}
 		if err := tx.Create(&ref).Error; err != nil {

@@ -50,4 +50,20 @@
       box.checked = all.checked;
     });
   });
+
+  // Share buttons: <button hidden data-share-url="..." data-share-title="...">. They
+  // appear only where the browser can share (the Web Share API, mostly phones).
+  if (navigator.share) {
+    document.querySelectorAll("[data-share-url]").forEach(function (button) {
+      button.hidden = false;
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-share-url]");
+    if (!button || !navigator.share) return;
+    navigator.share({
+      title: button.getAttribute("data-share-title") || document.title,
+      url: button.getAttribute("data-share-url")
+    }).catch(function () { /* the person closed the share sheet */ });
+  });
 })();

@@ -32,6 +32,9 @@ commands:
   program create --slug S --name N --deadline YYYY-MM-DD [--category C]...
                  [--threshold 500] [--reward 100] [--time-zone America/Los_Angeles]
                              create an active program (amounts in dollars)
+  invite --program SLUG [--reminders]
+                             invite every eligible freelancer not yet invited;
+                             --reminders also sends the reminders that are due
 `
 
 func main() {
@@ -109,6 +112,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			return c.programCreate(ctx, flags)
 		}
 		return usageError{"program: the only subcommand is 'program create'"}
+	case "invite":
+		return c.invite(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil

@@ -1,0 +1,85 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"referrals/models"
+	"referrals/views"
+)
+
+// The attribution cookie (R4) remembers the invite code of the last valid invite link
+// opened in this browser, so a friend who signs up later, without the link, is still
+// attributed. The last link opened wins.
+const (
+	attributionCookie = "referral_code"
+	attributionMaxAge = 30 * 24 * time.Hour
+)
+
+// landing is an invite link, /r/CODE (R4): it counts the click, remembers the code in
+// the attribution cookie and shows the offer beside the sign-up form. An unknown code
+// shows the not-valid page (404) with a plain sign-up form.
+//
+// Someone signed in cannot be referred (they have an account), so for them nothing is
+// counted or remembered: the page says why, or that the link is their own.
+func (h *Handler) landing(c echo.Context) error {
+	ctx := c.Request().Context()
+	code := c.Param("code")
+	if u := currentUser(c); u != nil {
+		offer, err := h.store.InviteOffer(ctx, code)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			return render(c, http.StatusNotFound, views.LandingSignedIn(h.page(c, "This invite link is not valid", ""), nil, false))
+		case err != nil:
+			return err
+		}
+		own := offer.Invitation.ReferrerID == u.ID
+		return render(c, http.StatusOK, views.LandingSignedIn(h.page(c, "Invite link", ""), &offer, own))
+	}
+
+	offer, err := h.store.CountClick(ctx, code)
+	switch {
+	case errors.Is(err, models.ErrNotFound):
+		return h.renderSignup(c, http.StatusNotFound, views.LandingModel{InvalidCode: true})
+	case err != nil:
+		return err
+	}
+	if offer.Available() {
+		h.setAttribution(c, offer.Invitation.Code)
+	}
+	return h.renderSignup(c, http.StatusOK, views.LandingModel{Offer: &offer, Form: views.SignupForm{Code: offer.Invitation.Code}})
+}
+
+// renderSignup shows the landing page with the sign-up form, its country list and its
+// default country.
+func (h *Handler) renderSignup(c echo.Context, status int, m views.LandingModel) error {
+	m.Countries = models.Countries()
+	m.Now = h.store.Now()
+	if m.Form.Country == "" {
+		m.Form.Country = models.DefaultCountry
+	}
+	return render(c, status, views.Landing(h.page(c, views.LandingTitle(m), ""), m))
+}
+
+func (h *Handler) setAttribution(c echo.Context, code string) {
+	c.SetCookie(&http.Cookie{
+		Name: attributionCookie, Value: code, Path: "/",
+		MaxAge: int(attributionMaxAge.Seconds()), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// attribution is the invite code remembered in this browser, or "".
+func attribution(c echo.Context) string {
+	if ck, err := c.Cookie(attributionCookie); err == nil {
+		return ck.Value
+	}
+	return ""
+}
+
+// clearAttribution forgets the code once it has been used to sign up.
+func (h *Handler) clearAttribution(c echo.Context) {
+	c.SetCookie(&http.Cookie{Name: attributionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+}
