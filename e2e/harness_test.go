@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -51,6 +53,7 @@ func startSite(t *testing.T) *site {
 	url := "http://" + ln.Addr().String()
 	app, err := handlers.New(handlers.Options{
 		Store:         db.Store,
+		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       url,
 		SessionSecret: []byte("e2e-session-secret-of-at-least-32-bytes"),
 		WebhookSecret: "e2e-webhook-secret",
