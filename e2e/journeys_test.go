@@ -125,3 +125,67 @@ func TestANameWithMarkupRendersAsText(t *testing.T) {
 	}
 	b.shoot("markup-name")
 }
+
+func TestAFriendSignsUpThroughTheLinkAndAppearsOnTheReferrersDashboard(t *testing.T) {
+	s := startSite(t)
+	maria := newBrowser(t, s)
+	maria.signIn("maria@example.com")
+	link := value(maria, chromedp.Value(chromedp.CSS("#invite-link")))
+
+	friend := newBrowser(t, s)
+	friend.do(chromedp.Navigate(link), chromedp.WaitReady(chromedp.CSS("form[action='/signup']")))
+	friend.checkA11y("the landing page")
+	friend.shoot("landing")
+	friend.do(
+		chromedp.SendKeys(chromedp.CSS("#name"), "Dana Friend"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "dana@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
+	)
+	friend.submit(`form[action="/signup"] button[type=submit]`)
+	if got := friend.path(); got != "/dashboard" {
+		t.Fatalf("after sign-up the friend is at %s, want /dashboard", got)
+	}
+	if got := friend.text("#main"); !strings.Contains(got, "Freelancer Plus") {
+		t.Errorf("the friend's dashboard does not mention their Freelancer Plus: %q", got)
+	}
+	friend.checkA11y("the friend's dashboard")
+	friend.shoot("dashboard-friend")
+
+	maria.open("/dashboard")
+	names := value(maria, chromedp.Evaluate[[]string](`[...document.querySelectorAll("[data-referral-id]")].map(r => r.textContent)`))
+	found := false
+	for _, n := range names {
+		if strings.Contains(n, "Dana Friend") {
+			found = strings.Contains(n, "$0.00 of $500.00")
+		}
+	}
+	if !found {
+		t.Fatalf("Dana is not on Maria's dashboard at $0.00 of $500.00: %q", names)
+	}
+
+	// The same email cannot sign up twice.
+	again := newBrowser(t, s)
+	again.do(chromedp.Navigate(link), chromedp.WaitReady(chromedp.CSS("form[action='/signup']")))
+	again.do(
+		chromedp.SendKeys(chromedp.CSS("#name"), "Dana Again"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "DANA@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "another long password"),
+	)
+	again.submit(`form[action="/signup"] button[type=submit]`)
+	if got := again.text("#email-error"); !strings.Contains(got, "already") {
+		t.Errorf("a second sign-up with the same email says %q beside the email", got)
+	}
+	again.checkA11y("the sign-up form with an error")
+	again.shoot("signup-error")
+}
+
+func TestAnUnknownInviteCodeShowsTheNotValidPage(t *testing.T) {
+	s := startSite(t)
+	b := newBrowser(t, s)
+	b.open("/r/ZZZZZZZZZZ")
+	if got := b.text("h1"); !strings.Contains(got, "not valid") {
+		t.Errorf("unknown code page says %q", got)
+	}
+	b.checkA11y("/r/unknown")
+	b.shoot("landing-invalid")
+}
