@@ -157,6 +157,9 @@ func TestInvitationsAreDeliveredOnceWithTextAndHTMLParts(t *testing.T) {
 			if m.From != jobstest.Sender || !strings.Contains(m.Header.Get("From"), jobstest.Sender) {
 				t.Errorf("from %q / %q", m.From, m.Header.Get("From"))
 			}
+			if m.Header.Get("Auto-Submitted") != "auto-generated" {
+				t.Errorf("Auto-Submitted %q: out-of-office replies would answer it", m.Header.Get("Auto-Submitted"))
+			}
 			if m.Subject != "Earn $100 for each friend you refer" {
 				t.Errorf("subject %q", m.Subject)
 			}

@@ -20,7 +20,8 @@ type Config struct {
 	// Mailer delivers the outbox; nil (SMTP_URL unset) leaves emails queued in the
 	// outbox, their delivery jobs waiting for a process that can send.
 	Mailer *Mailer
-	Log    *slog.Logger
+	// Log receives River's and the workers' messages; nil means slog.Default().
+	Log *slog.Logger
 }
 
 // emailWorkers is how many emails one process sends at once.
@@ -40,6 +41,9 @@ type Runner struct {
 
 // NewRunner prepares a runner on cfg.Store's database.
 func NewRunner(cfg Config) (*Runner, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
 	store := cfg.Store
 	db := store.DB()
 	var ownDB *sql.DB

@@ -117,6 +117,9 @@ func (m *Mailer) message(e models.Email) (*mail.Msg, error) {
 	msg.Subject(e.Subject)
 	msg.SetMessageIDWithValue(MessageID(e.DedupeKey, m.cfg.From.Address))
 	msg.SetDateWithValue(e.CreatedAt)
+	msg.SetUserAgent("Referrals")
+	// RFC 3834: automatic replies (out of office) should not answer it.
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetBodyString(mail.TypeTextPlain, e.BodyText)
 	if e.BodyHTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, e.BodyHTML)

@@ -111,15 +111,24 @@ func (s *Store) queueEmail(tx *gorm.DB, dedupeKey string, msg EmailMessage) erro
 	if res.Error != nil {
 		return fmt.Errorf("queue %s email to %s: %w", msg.Kind, msg.To.Email, res.Error)
 	}
-	if res.RowsAffected == 0 || s.jobs == nil {
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	return s.enqueueDelivery(tx, row.ID)
+}
+
+// enqueueDelivery inserts the job that delivers email id into tx, the transaction of
+// the gorm session tx, so the job exists exactly when the email is queued.
+func (s *Store) enqueueDelivery(tx *gorm.DB, id int64) error {
+	if s.jobs == nil {
 		return nil
 	}
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {
-		return fmt.Errorf("queue %s email: not inside a transaction", msg.Kind)
+		return fmt.Errorf("queue delivery of email %d: not inside a transaction", id)
 	}
-	if err := s.jobs.EnqueueEmail(tx.Statement.Context, sqlTx, row.ID); err != nil {
-		return fmt.Errorf("queue delivery of email %d: %w", row.ID, err)
+	if err := s.jobs.EnqueueEmail(tx.Statement.Context, sqlTx, id); err != nil {
+		return fmt.Errorf("queue delivery of email %d: %w", id, err)
 	}
 	return nil
 }
@@ -167,3 +176,29 @@ func (s *Store) FinishEmailAttempt(ctx context.Context, id int64, status EmailSt
 
 // ErrEmailNotSending: the email is not claimed by a delivery attempt.
 var ErrEmailNotSending = errors.New("the email is not being sent")
+
+// ErrEmailNotFailed: only a failed email can be sent again.
+var ErrEmailNotFailed = errors.New("the email has not failed")
+
+// RetryEmail puts failed email id back in the queue with a new delivery job, for an admin
+// who has checked it was not delivered (its last_error says what happened). The email
+// keeps its dedupe key, hence its Message-ID. A second retry of the same failure finds
+// it queued already and answers ErrEmailNotFailed.
+func (s *Store) RetryEmail(ctx context.Context, actor Actor, id int64) error {
+	return s.transaction(ctx, func(tx *gorm.DB) error {
+		var e Email
+		if err := tx.Take(&e, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
+		}
+		res := tx.Model(&Email{}).Where("id = ? AND status = ?", id, EmailFailed).Update("status", EmailQueued)
+		if err := rowsAffected(res, ErrEmailNotFailed); err != nil {
+			return err
+		}
+		if err := s.enqueueDelivery(tx, id); err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "email.retry", e.DedupeKey, map[string]any{"recipient": e.Recipient, "last_error": e.LastError})
+	})
+}

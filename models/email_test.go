@@ -105,3 +105,34 @@ func TestAFailedAttemptKeepsItsErrorUntilSent(t *testing.T) {
 		}
 	})
 }
+
+func TestAFailedEmailCanBeQueuedAgainOnce(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		id := queuedEmail(t, db)
+		if err := db.Store.RetryEmail(ctx, models.CLIActor(), id); !errors.Is(err, models.ErrEmailNotFailed) {
+			t.Fatalf("retrying a queued email: %v, want ErrEmailNotFailed", err)
+		}
+		if _, _, err := db.Store.ClaimEmail(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailFailed, "550 no such mailbox"); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Store.RetryEmail(ctx, models.CLIActor(), id); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Store.RetryEmail(ctx, models.CLIActor(), id); !errors.Is(err, models.ErrEmailNotFailed) {
+			t.Errorf("a second retry: %v, want ErrEmailNotFailed", err)
+		}
+		if db.Count(t, "emails", "status = 'queued'") != 1 || db.Count(t, "river_job", "kind = 'deliver_email'") != 2 {
+			t.Error("the retried email should be queued with a new delivery job")
+		}
+		if db.Count(t, "audit_events", "action = 'email.retry'") != 1 {
+			t.Error("the retry was not audited")
+		}
+		if err := db.Store.RetryEmail(ctx, models.CLIActor(), id+100); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("retrying an unknown email: %v, want ErrNotFound", err)
+		}
+	})
+}
