@@ -221,18 +221,7 @@ func TestTwoRunnersOnOnePostgresDatabaseDeliverEachEmailOnce(t *testing.T) {
 	startRunner(t, other, srv)
 
 	waitFor(t, "all 24 invitations are sent", func() bool { return db.Count(t, "emails", "status = 'sent'") == 24 })
-	seen := map[string]int{}
-	for _, m := range srv.Messages() {
-		seen[m.MessageID]++
-	}
-	if len(seen) != 24 {
-		t.Errorf("%d distinct messages arrived, want 24", len(seen))
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("%s arrived %d times", id, n)
-		}
-	}
+	srv.CheckEachOnce(t, 24)
 	if n := db.Count(t, "emails", "attempts = 1"); n != 24 {
 		t.Errorf("%d emails took one attempt, want all 24", n)
 	}

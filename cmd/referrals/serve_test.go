@@ -175,16 +175,5 @@ func TestTwoServeProcessesOnOnePostgresDatabaseSendEachEmailOnce(t *testing.T) {
 		t.Logf("one instance:\n%s", s.stderr)
 	}
 
-	seen := map[string]int{}
-	for _, m := range smtp.Messages() {
-		seen[m.MessageID]++
-	}
-	if len(seen) != 13 {
-		t.Errorf("%d distinct messages arrived, want 13", len(seen))
-	}
-	for id, n := range seen {
-		if n != 1 {
-			t.Errorf("%s arrived %d times", id, n)
-		}
-	}
+	smtp.CheckEachOnce(t, 13)
 }

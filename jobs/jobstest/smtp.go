@@ -91,6 +91,24 @@ func (s *SMTPServer) Messages() []Message {
 	return append([]Message(nil), s.received...)
 }
 
+// CheckEachOnce reports an error on t unless want distinct messages arrived, each once
+// (told apart by Message-ID).
+func (s *SMTPServer) CheckEachOnce(t testing.TB, want int) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, m := range s.Messages() {
+		seen[m.MessageID]++
+	}
+	if len(seen) != want {
+		t.Errorf("%d distinct messages arrived, want %d", len(seen), want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s arrived %d times", id, n)
+		}
+	}
+}
+
 // Temporary and Permanent are refusals for Reply.
 var (
 	Temporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
