@@ -57,8 +57,24 @@ type Options struct {
 	Clock    Clock
 	// Emails writes out the emails the rules queue.
 	Emails EmailRenderer
+	// Jobs is the background job queue kept in the same database (package jobs). The
+	// Store migrates its tables with its own and queues a delivery job with each email,
+	// in the transaction that queues the email. Nil queues no jobs and migrates no job
+	// tables: for tools that never queue email.
+	Jobs Jobs
 	// LogQueries logs every SQL statement (development only).
 	LogQueries bool
+}
+
+// Jobs is what the Store needs of the background job queue. Package jobs implements it
+// with River; the models see only this much of it, so the rules stay free of the job
+// engine while every job is still inserted in the transaction of the change that causes it.
+type Jobs interface {
+	// Migrate brings the queue's own tables in db up to date and reports how many
+	// migrations it applied.
+	Migrate(ctx context.Context, db *sql.DB) (int, error)
+	// EnqueueEmail schedules the delivery of outbox email emailID as part of tx.
+	EnqueueEmail(ctx context.Context, tx *sql.Tx, emailID int64) error
 }
 
 // Store applies the program's rules to the database. It is safe for concurrent use.
@@ -66,8 +82,11 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect Dialect
-	clock   Clock
-	emails  EmailRenderer
+	// sqlitePath is the embedded database's file ("" on PostgreSQL).
+	sqlitePath string
+	clock      Clock
+	emails     EmailRenderer
+	jobs       Jobs
 }
 
 // sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
@@ -91,6 +110,18 @@ func SQLiteDSN(path string) string {
 	return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 }
 
+// DialectOf tells which database a DATABASE_URL selects: empty means the embedded SQLite
+// file, postgres://... means PostgreSQL.
+func DialectOf(databaseURL string) (Dialect, error) {
+	switch {
+	case databaseURL == "":
+		return SQLite, nil
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return Postgres, nil
+	}
+	return "", errors.New("DATABASE_URL must be empty (embedded SQLite) or start with postgres://")
+}
+
 // Open connects to the database chosen by opts.DatabaseURL. It does not migrate.
 func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.Emails == nil {
@@ -109,12 +140,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		cfg.Logger = logger.Default.LogMode(logger.Info)
 	}
 
+	dialect, err := DialectOf(opts.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
 	var (
-		dialector gorm.Dialector
-		dialect   Dialect
+		dialector  gorm.Dialector
+		sqlitePath string
 	)
-	switch {
-	case opts.DatabaseURL == "":
+	switch dialect {
+	case SQLite:
 		dir := opts.DataDir
 		if dir == "" {
 			dir = "data"
@@ -122,13 +157,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data folder %s: %w", dir, err)
 		}
-		dialector = gormlite.Open(SQLiteDSN(filepath.Join(dir, "referrals.db")))
-		dialect = SQLite
-	case strings.HasPrefix(opts.DatabaseURL, "postgres://"), strings.HasPrefix(opts.DatabaseURL, "postgresql://"):
+		sqlitePath = filepath.Join(dir, "referrals.db")
+		dialector = gormlite.Open(SQLiteDSN(sqlitePath))
+	case Postgres:
 		dialector = postgres.Open(opts.DatabaseURL)
-		dialect = Postgres
-	default:
-		return nil, errors.New("DATABASE_URL must be empty (embedded SQLite) or start with postgres://")
 	}
 
 	db, err := gorm.Open(dialector, cfg)
@@ -154,7 +186,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, clock: clock, emails: opts.Emails}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -170,6 +202,10 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 
 // DB is the connection pool, for the job queue that shares the database.
 func (s *Store) DB() *sql.DB { return s.sqlDB }
+
+// SQLitePath is the embedded database's file, for the job queue's own connection to it
+// ("" on PostgreSQL).
+func (s *Store) SQLitePath() string { return s.sqlitePath }
 
 // Now is the Store's clock.
 func (s *Store) Now() time.Time { return s.clock.Now().UTC() }

@@ -44,11 +44,11 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	if err := parse(flags("migrate"), args); err != nil {
 		return err
 	}
-	store, err := models.Open(ctx, models.Options{
-		DatabaseURL: c.cfg.DatabaseURL,
-		DataDir:     c.cfg.DataDir,
-		Emails:      views.Emails{BaseURL: c.cfg.BaseURL},
-	})
+	opts, err := c.cfg.storeOptions()
+	if err != nil {
+		return err
+	}
+	store, err := models.Open(ctx, opts)
 	if err != nil {
 		return err
 	}

@@ -6,9 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"referrals/jobs"
+	"referrals/models"
+	"referrals/views"
 )
 
 // config is the whole configuration, read once from the environment at start.
@@ -74,4 +81,89 @@ func (c config) sessionSecret(log *slog.Logger) ([]byte, error) {
 	}
 	log.Warn("SESSION_SECRET is not set: generated one for development", "file", path)
 	return secret, nil
+}
+
+// storeOptions opens the configured database with River as its job queue, so every
+// command that queues email also queues its delivery.
+func (c config) storeOptions() (models.Options, error) {
+	dialect, err := models.DialectOf(c.DatabaseURL)
+	if err != nil {
+		return models.Options{}, err
+	}
+	queue, err := jobs.NewQueue(dialect)
+	if err != nil {
+		return models.Options{}, err
+	}
+	return models.Options{
+		DatabaseURL: c.DatabaseURL,
+		DataDir:     c.DataDir,
+		Emails:      views.Emails{BaseURL: c.BaseURL},
+		Jobs:        queue,
+	}, nil
+}
+
+// smtp is the SMTP server of SMTP_URL, or nil when it is unset (emails then stay in the
+// outbox). See parseSMTPURL for the format.
+func (c config) smtp() (*jobs.SMTPConfig, error) {
+	if c.SMTPURL == "" {
+		return nil, nil
+	}
+	cfg, err := parseSMTPURL(c.SMTPURL)
+	if err != nil {
+		return nil, fmt.Errorf("SMTP_URL: %w", err)
+	}
+	return &cfg, nil
+}
+
+// parseSMTPURL reads smtp://[USER[:PASSWORD]@]HOST[:PORT]?from=ADDRESS[&tls=MODE]:
+// from is the sender, a bare address or "Name <address>" (URL-encoded); tls is starttls
+// (the default: the server must offer STARTTLS), tls (TLS from the first byte, SMTPS) or
+// none (cleartext, for a relay on the same host or network). The port defaults to 587,
+// 465 and 25 respectively. User and password are URL-encoded; without them no
+// authentication is attempted.
+func parseSMTPURL(raw string) (jobs.SMTPConfig, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return jobs.SMTPConfig{}, errors.New("not a URL: use smtp://user:password@host:port?from=sender@example.com")
+	}
+	if u.Scheme != "smtp" {
+		return jobs.SMTPConfig{}, fmt.Errorf("scheme %q: use smtp://", u.Scheme)
+	}
+	cfg := jobs.SMTPConfig{Host: u.Hostname(), TLS: jobs.TLSStartTLS}
+	if cfg.Host == "" {
+		return jobs.SMTPConfig{}, errors.New("no host")
+	}
+	if u.User != nil {
+		cfg.Username = u.User.Username()
+		cfg.Password, _ = u.User.Password()
+	}
+	q := u.Query()
+	for key := range q {
+		if key != "from" && key != "tls" {
+			return jobs.SMTPConfig{}, fmt.Errorf("unknown parameter %q: only from and tls", key)
+		}
+	}
+	from, err := mail.ParseAddress(q.Get("from"))
+	if err != nil {
+		return jobs.SMTPConfig{}, fmt.Errorf("from=%q: give the sender address, e.g. from=referrals@example.com", q.Get("from"))
+	}
+	cfg.From = *from
+	defaultPort := 587
+	switch mode := jobs.TLSMode(q.Get("tls")); mode {
+	case "", jobs.TLSStartTLS:
+	case jobs.TLSImplicit:
+		cfg.TLS, defaultPort = mode, 465
+	case jobs.TLSNone:
+		cfg.TLS, defaultPort = mode, 25
+	default:
+		return jobs.SMTPConfig{}, fmt.Errorf("tls=%q: use starttls, tls or none", mode)
+	}
+	cfg.Port = defaultPort
+	if p := u.Port(); p != "" {
+		cfg.Port, err = strconv.Atoi(p)
+		if err != nil || cfg.Port < 1 || cfg.Port > 65535 {
+			return jobs.SMTPConfig{}, fmt.Errorf("port %q", p)
+		}
+	}
+	return cfg, nil
 }

@@ -18,7 +18,6 @@ import (
 	"syscall"
 
 	"referrals/models"
-	"referrals/views"
 )
 
 const usage = `usage: referrals [command] [flags]
@@ -123,11 +122,11 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 
 // openStore connects to the configured database and brings its schema up to date.
 func (c *cli) openStore(ctx context.Context) (*models.Store, error) {
-	store, err := models.Open(ctx, models.Options{
-		DatabaseURL: c.cfg.DatabaseURL,
-		DataDir:     c.cfg.DataDir,
-		Emails:      views.Emails{BaseURL: c.cfg.BaseURL},
-	})
+	opts, err := c.cfg.storeOptions()
+	if err != nil {
+		return nil, err
+	}
+	store, err := models.Open(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -4,17 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"referrals/handlers"
+	"referrals/jobs"
 )
 
-// shutdownTimeout bounds how long in-flight requests may take to finish after SIGTERM.
+// shutdownTimeout bounds how long in-flight requests and jobs may take to finish after
+// SIGTERM; jobs still running then are cancelled.
 const shutdownTimeout = 20 * time.Second
 
-// serve runs the web server until the context ends (SIGINT or SIGTERM), then stops
-// accepting connections and lets in-flight requests finish.
+// serve runs the web server and the background jobs until the context ends (SIGINT or
+// SIGTERM), then stops accepting connections and fetching jobs, lets in-flight requests
+// and jobs finish, and only then closes the database.
 func (c *cli) serve(ctx context.Context, args []string) error {
 	fs := flags("serve")
 	fs.StringVar(&c.cfg.Addr, "addr", c.cfg.Addr, "listen address")
@@ -23,6 +28,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	secret, err := c.cfg.sessionSecret(c.log)
+	if err != nil {
+		return err
+	}
+	smtp, err := c.cfg.smtp()
 	if err != nil {
 		return err
 	}
@@ -51,20 +60,51 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	ln, err := net.Listen("tcp", c.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("serve on %s: %w", c.cfg.Addr, err)
+	}
+	var mailer *jobs.Mailer
+	if smtp != nil {
+		mailer = jobs.NewMailer(*smtp)
+	} else {
+		c.log.Warn("SMTP_URL is not set: emails stay queued in the outbox")
+	}
+	runner, err := jobs.NewRunner(jobs.Config{Store: store, Mailer: mailer, Log: c.log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if err := runner.Start(ctx); err != nil {
+		ln.Close()
+		return errors.Join(err, runner.Stop(ctx))
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	c.log.Info("serving", "addr", c.cfg.Addr, "open", c.cfg.BaseURL, "database", string(store.Dialect()))
+	go func() { errc <- srv.Serve(ln) }()
+	c.log.Info("serving", "addr", ln.Addr().String(), "open", c.cfg.BaseURL, "database", string(store.Dialect()), "email", mailer != nil)
 
+	var serveErr error
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve on %s: %w", c.cfg.Addr, err)
+		serveErr = fmt.Errorf("serve on %s: %w", c.cfg.Addr, err)
 	case <-ctx.Done():
+		c.log.Info("shutting down")
 	}
-	c.log.Info("shutting down")
+	// Requests and jobs wind down together, each free to use the database until done.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	var httpErr, jobsErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			httpErr = fmt.Errorf("shutdown: %w", err)
+		}
+	})
+	wg.Go(func() {
+		if err := runner.Stop(shutdownCtx); err != nil {
+			jobsErr = fmt.Errorf("stop jobs: %w", err)
+		}
+	})
+	wg.Wait()
+	return errors.Join(serveErr, httpErr, jobsErr)
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -22,6 +23,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 
+	"referrals/jobs"
 	"referrals/models"
 	"referrals/views"
 )
@@ -82,6 +84,49 @@ var (
 	pg     postgres
 )
 
+// sqliteTemplate is a migrated SQLite file every SQLite test database is copied from,
+// made once per test binary: migrating the app's and River's tables for every test
+// would triple the cost of a fresh database.
+type sqliteTemplate struct {
+	dir  string
+	path string // the migrated file, in dir
+	err  error
+}
+
+var (
+	sqliteOnce sync.Once
+	sqliteTmpl sqliteTemplate
+)
+
+// setupSQLite migrates the template file and closes it, leaving the whole database in
+// the one file (closing the last connection checkpoints and removes the WAL).
+func setupSQLite() {
+	dir, err := os.MkdirTemp("", "referrals_tmpl_")
+	if err != nil {
+		sqliteTmpl.err = err
+		return
+	}
+	sqliteTmpl.dir = dir
+	ctx := context.Background()
+	queue, err := jobs.NewQueue(models.SQLite)
+	if err != nil {
+		sqliteTmpl.err = err
+		return
+	}
+	store, err := models.Open(ctx, models.Options{DataDir: dir, Emails: views.Emails{BaseURL: BaseURL}, Jobs: queue})
+	if err != nil {
+		sqliteTmpl.err = err
+		return
+	}
+	sqliteTmpl.path = store.SQLitePath()
+	if _, err := store.Migrate(ctx); err != nil {
+		sqliteTmpl.err = err
+	}
+	if err := store.Close(); err != nil && sqliteTmpl.err == nil {
+		sqliteTmpl.err = err
+	}
+}
+
 func adminURL() string {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
 		return u
@@ -125,7 +170,12 @@ func setupPostgres() {
 		pg.err = err
 		return
 	}
-	store, err := models.Open(ctx, models.Options{DatabaseURL: withDatabase(pg.adminURL, pg.template), Emails: views.Emails{BaseURL: BaseURL}})
+	queue, err := jobs.NewQueue(models.Postgres)
+	if err != nil {
+		pg.err = err
+		return
+	}
+	store, err := models.Open(ctx, models.Options{DatabaseURL: withDatabase(pg.adminURL, pg.template), Emails: views.Emails{BaseURL: BaseURL}, Jobs: queue})
 	if err != nil {
 		pg.err = err
 		return
@@ -151,6 +201,9 @@ func dropDatabase(name string) error {
 // TestMain: func TestMain(m *testing.M) { os.Exit(modelstest.Run(m)) }.
 func Run(m *testing.M) int {
 	code := m.Run()
+	if sqliteTmpl.dir != "" {
+		os.RemoveAll(sqliteTmpl.dir)
+	}
 	if pg.template != "" {
 		if err := dropDatabase(pg.template); err != nil {
 			fmt.Fprintln(os.Stderr, "modelstest: drop template:", err)
@@ -169,10 +222,21 @@ func EachDB(t *testing.T, fn func(t *testing.T, db *DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
-// SQLite opens a fresh, migrated SQLite database for t.
+// SQLite opens a fresh, migrated SQLite database for t, copied from the template.
 func SQLite(t testing.TB) *DB {
 	t.Helper()
+	sqliteOnce.Do(setupSQLite)
+	if sqliteTmpl.err != nil {
+		t.Fatalf("SQLite template: %v", sqliteTmpl.err)
+	}
 	dir := t.TempDir()
+	b, err := os.ReadFile(sqliteTmpl.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(sqliteTmpl.path)), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return open(t, "", dir)
 }
 
@@ -207,11 +271,20 @@ func open(t testing.TB, databaseURL, dataDir string) *DB {
 	t.Helper()
 	clock := NewClock(Start)
 	ctx := context.Background()
+	dialect, err := models.DialectOf(databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue, err := jobs.NewQueue(dialect)
+	if err != nil {
+		t.Fatal(err)
+	}
 	store, err := models.Open(ctx, models.Options{
 		DatabaseURL: databaseURL,
 		DataDir:     dataDir,
 		Clock:       clock,
 		Emails:      views.Emails{BaseURL: BaseURL},
+		Jobs:        queue,
 	})
 	if err != nil {
 		t.Fatalf("open database: %v", err)
