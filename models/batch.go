@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/rickar/cal/v2"
@@ -366,14 +365,4 @@ func (s *Store) payPayout(ctx context.Context, actor Actor, id int64) (PaidPayou
 		})
 	})
 	return out, claimed && err == nil, err
-}
-
-// sortedKeys lists a map's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
