@@ -61,6 +61,12 @@ func (p Program) dueBy(due time.Time) time.Time {
 	return time.Date(due.Year(), due.Month(), due.Day()+1, 0, 0, 0, 0, loc).Add(-time.Millisecond).UTC()
 }
 
+// monthEnds is the first instant after batch month (YYYY-MM) in the program's time zone.
+func (p Program) monthEnds(month string) time.Time {
+	m, _ := ParseBatchMonth(month)
+	return time.Date(m.Year(), m.Month()+1, 1, 0, 0, 0, 0, p.Location()).UTC()
+}
+
 // BatchSummary is one month's batch: what is approved and waiting, what is paid, and the
 // ledger credits written for it, which always equal what is paid.
 type BatchSummary struct {
@@ -75,7 +81,13 @@ type BatchSummary struct {
 	// numbers of business days share the month); DueBy is the end of that day.
 	DueDate time.Time
 	DueBy   time.Time
+	// EndsAt is when the month is over in the time zone of every program in the batch.
+	EndsAt time.Time
 }
+
+// Open reports whether the month is not over yet: payouts approved later in it will
+// join the batch after a pay run.
+func (b BatchSummary) Open(now time.Time) bool { return now.Before(b.EndsAt) }
 
 // TotalCount is every payout in the batch, paid or not.
 func (b BatchSummary) TotalCount() int64 { return b.ApprovedCount + b.PaidCount }
@@ -177,6 +189,9 @@ func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, er
 		}
 		if b.DueDate.IsZero() || due.Before(b.DueDate) {
 			b.DueDate, b.DueBy = due, p.dueBy(due)
+		}
+		if ends := p.monthEnds(g.BatchMonth); ends.After(b.EndsAt) {
+			b.EndsAt = ends
 		}
 	}
 	for _, l := range ledger {
@@ -300,7 +315,7 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 		}
 	}
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		return s.audit(tx, actor, "batch.pay", batchTarget(month), map[string]any{"paid": len(res.Paid), "paid_cents": res.PaidCents})
+		return s.audit(tx, actor, "batch.pay", batchTarget(month), map[string]any{"paid": len(res.Paid), "amount_cents": res.PaidCents})
 	})
 	return res, err
 }

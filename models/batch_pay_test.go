@@ -273,6 +273,9 @@ func TestBatchesAddUpAndReconcileWithTheLedger(t *testing.T) {
 			t.Errorf("March due %v, want 2019-04-05", m.DueDate)
 		}
 		// April 10 is after April 5: March's unpaid payout is overdue; April's batch is not.
+		if m.Open(db.Clock.Now()) || !page.Items[0].Open(db.Clock.Now()) {
+			t.Errorf("open: March %v, April %v", m.Open(db.Clock.Now()), page.Items[0].Open(db.Clock.Now()))
+		}
 		if !m.Overdue(db.Clock.Now()) || page.Items[0].Overdue(db.Clock.Now()) {
 			t.Errorf("overdue: March %v, April %v", m.Overdue(db.Clock.Now()), page.Items[0].Overdue(db.Clock.Now()))
 		}

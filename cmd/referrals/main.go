@@ -32,6 +32,7 @@ commands:
   program create --slug S --name N --deadline YYYY-MM-DD [--category C]...
                  [--threshold 500] [--reward 100] [--time-zone America/Los_Angeles]
                              create an active program (amounts in dollars)
+  payouts pay --month YYYY-MM  pay the approved credits of that month's batch
 `
 
 func main() {
@@ -109,6 +110,11 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			return c.programCreate(ctx, flags)
 		}
 		return usageError{"program: the only subcommand is 'program create'"}
+	case "payouts":
+		if name, flags := sub(); name == "pay" {
+			return c.payoutsPay(ctx, flags)
+		}
+		return usageError{"payouts: the only subcommand is 'payouts pay'"}
 	case "help", "-h", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
