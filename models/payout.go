@@ -261,11 +261,7 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 	if f.Status != "" {
 		q = q.Where("payouts.status = ?", f.Status)
 	}
-	if strings.TrimSpace(f.Search) != "" {
-		pat := containsPattern(f.Search)
-		q = q.Where("(LOWER(ru.name) LIKE ?"+likeEscape+" OR ru.email LIKE ?"+likeEscape+
-			" OR LOWER(fu.name) LIKE ?"+likeEscape+" OR fu.email LIKE ?"+likeEscape+")", pat, pat, pat, pat)
-	}
+	q = searchReferrerOrFriend(q, f.Search)
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("count payouts: %w", err)

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -64,11 +63,7 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 	default:
 		q = q.Where("referrals.status = ? AND pr.deadline >= ?", f.Status, now)
 	}
-	if strings.TrimSpace(f.Search) != "" {
-		pat := containsPattern(f.Search)
-		q = q.Where("(LOWER(ru.name) LIKE ?"+likeEscape+" OR ru.email LIKE ?"+likeEscape+
-			" OR LOWER(fu.name) LIKE ?"+likeEscape+" OR fu.email LIKE ?"+likeEscape+")", pat, pat, pat, pat)
-	}
+	q = searchReferrerOrFriend(q, f.Search)
 	var total int64
 	if err := q.Count(&total).Error; err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("count referrals: %w", err)

@@ -1,6 +1,10 @@
 package models
 
-import "strings"
+import (
+	"strings"
+
+	"gorm.io/gorm"
+)
 
 // Lists search with SQL LIKE on lower-cased columns, so the same query behaves alike on
 // SQLite and PostgreSQL (whose LIKE is case-sensitive).
@@ -14,4 +18,15 @@ func containsPattern(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 	return "%" + s + "%"
+}
+
+// searchReferrerOrFriend keeps the rows whose referrer (joined as ru) or friend (joined as
+// fu) has search in their name or email; an empty search keeps every row.
+func searchReferrerOrFriend(q *gorm.DB, search string) *gorm.DB {
+	if strings.TrimSpace(search) == "" {
+		return q
+	}
+	pat := containsPattern(search)
+	return q.Where("(LOWER(ru.name) LIKE ?"+likeEscape+" OR ru.email LIKE ?"+likeEscape+
+		" OR LOWER(fu.name) LIKE ?"+likeEscape+" OR fu.email LIKE ?"+likeEscape+")", pat, pat, pat, pat)
 }
