@@ -176,13 +176,13 @@ func (s *Store) ApproveMany(ctx context.Context, actor Actor, ids []int64) ([]De
 		}
 		seen[id] = true
 		_, err := s.Approve(ctx, actor, id)
-		if err != nil && !errors.Is(err, ErrAlreadyDecided) && !errors.Is(err, ErrNotFound) {
-			return out, err
-		}
-		if errors.Is(err, ErrAlreadyDecided) {
+		switch {
+		case errors.Is(err, ErrAlreadyDecided):
 			err = ErrAlreadyDecided
-		} else if errors.Is(err, ErrNotFound) {
+		case errors.Is(err, ErrNotFound):
 			err = ErrNotFound
+		case err != nil:
+			return out, err
 		}
 		out = append(out, DecisionOutcome{PayoutID: id, Err: err})
 	}
