@@ -155,7 +155,16 @@ func TestReviewQueueShowsPendingPayoutsWithFlagsInWords(t *testing.T) {
 			t.Errorf("paid tab without payouts: %q", empty)
 		}
 
-		detail := parse(t, b.get(fmt.Sprintf("/admin/payouts/%d", sam.Payout)).body)
+		review := find(rows[0], func(n *html.Node) bool { return n.Data == "a" && strings.HasPrefix(attr(n, "href"), fmt.Sprintf("/admin/payouts/%d?", sam.Payout)) })
+		if review == nil {
+			t.Fatal("no link to review the payout")
+		}
+		detailPage := b.get(attr(review, "href"))
+		detail := parse(t, detailPage.body)
+		approve := find(detail, func(n *html.Node) bool { return n.Data == "form" && strings.HasSuffix(attr(n, "action"), "/approve") })
+		if next := find(approve, func(n *html.Node) bool { return attr(n, "name") == "next" }); next == nil || attr(next, "value") != "/admin/payouts" {
+			t.Error("deciding from the review page does not return to the queue")
+		}
 		earnings := findAll(byID(detail, "earnings"), func(n *html.Node) bool { return n.Data == "tr" })
 		if len(earnings) != 3 || !strings.Contains(text(earnings[1]), "cl_1") || !strings.Contains(text(earnings[1]), "$300.00") ||
 			!strings.Contains(text(earnings[1]), "Customer Service") {

@@ -308,7 +308,7 @@ func AdminProgramNew(p Page, f ProgramForm) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p class=\"breadcrumb\"><a href=\"/admin/programs\">Programs</a> / New program</p><div class=\"page-header\"><div><h1>New program</h1><p>Empty fields take the original program's values.</p></div></div><section class=\"card medium-wrap\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<p class=\"breadcrumb\"><a href=\"/admin/programs\">Programs</a> / New program</p><div class=\"page-header\"><div><h1>New program</h1><p>The fields start with the original program's numbers; a program starts as a draft until you make it active.</p></div></div><section class=\"card medium-wrap\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
