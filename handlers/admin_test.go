@@ -155,7 +155,9 @@ func TestReviewQueueShowsPendingPayoutsWithFlagsInWords(t *testing.T) {
 			t.Errorf("paid tab without payouts: %q", empty)
 		}
 
-		review := find(rows[0], func(n *html.Node) bool { return n.Data == "a" && strings.HasPrefix(attr(n, "href"), fmt.Sprintf("/admin/payouts/%d?", sam.Payout)) })
+		review := find(rows[0], func(n *html.Node) bool {
+			return n.Data == "a" && strings.HasPrefix(attr(n, "href"), fmt.Sprintf("/admin/payouts/%d?", sam.Payout))
+		})
 		if review == nil {
 			t.Fatal("no link to review the payout")
 		}
