@@ -8,12 +8,17 @@ import (
 	"referrals/views"
 )
 
-// adminOverview is the admins' start page.
+// adminOverview is the admins' start page: totals, the funnel and the active programs.
 func (h *Handler) adminOverview(c echo.Context) error {
-	programs, err := h.store.ActivePrograms(c.Request().Context())
+	ctx := c.Request().Context()
+	totals, err := h.store.Overview(ctx)
 	if err != nil {
 		return err
 	}
-	m := views.AdminOverviewModel{Now: h.store.Now(), Programs: programs}
+	programs, err := h.store.ActivePrograms(ctx)
+	if err != nil {
+		return err
+	}
+	m := views.AdminOverviewModel{Now: h.store.Now(), Totals: totals, Programs: programs}
 	return render(c, http.StatusOK, views.AdminOverview(h.page(c, "Overview", "/admin"), m))
 }

@@ -159,7 +159,7 @@ func TestTheDashboardShowsEachFriendsStatus(t *testing.T) {
 			"Ana": "Registered",
 			"Bo":  "$310.00 of $500.00 Earning",
 			"Cy":  "Qualified - pending review",
-			"Di":  "Approved - paid with the March 2019 batch",
+			"Di":  "Approved - paid by Apr 5, 2019",
 			"Ed":  "Paid on Mar 1, 2019",
 			"Flo": "Rejected Reason: " + modelstest.FixtureRejectReason,
 		} {

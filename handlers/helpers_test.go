@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -29,6 +30,7 @@ func newApp(t *testing.T, db *modelstest.DB) *app {
 	t.Helper()
 	e, err := handlers.New(handlers.Options{
 		Store:         db.Store,
+		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       modelstest.BaseURL,
 		SessionSecret: []byte("test-session-secret-of-at-least-32-bytes"),
 		WebhookSecret: "test-webhook-secret",
@@ -153,6 +155,16 @@ func attr(n *html.Node, name string) string {
 		}
 	}
 	return ""
+}
+
+// hasAttr reports whether n carries the attribute, whatever its value.
+func hasAttr(n *html.Node, name string) bool {
+	for _, a := range n.Attr {
+		if a.Key == name {
+			return true
+		}
+	}
+	return false
 }
 
 // find returns the first element matching ok, depth first.

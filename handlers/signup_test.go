@@ -363,14 +363,6 @@ func firstTag(doc *html.Node, tag string) *html.Node {
 	return find(doc, func(n *html.Node) bool { return n.Data == tag })
 }
 
-func hasAttr(n *html.Node, name string) bool {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return true
-		}
-	}
-	return false
-}
 
 func hasClass(class string) func(*html.Node) bool {
 	return func(n *html.Node) bool {

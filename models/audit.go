@@ -1,8 +1,10 @@
 package models
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -48,4 +50,49 @@ func (s *Store) audit(tx *gorm.DB, actor Actor, action, target string, details m
 		ev.Details = string(b)
 	}
 	return tx.Create(&ev).Error
+}
+
+// userRef is the actor's user id for a column that references users, or nil for the
+// command line.
+func (a Actor) userRef() *int64 {
+	if a.UserID == 0 {
+		return nil
+	}
+	return &a.UserID
+}
+
+// AuditFilter chooses the events of the audit log.
+type AuditFilter struct {
+	// Action keeps one action, e.g. payout.approve; "" keeps all.
+	Action string
+	// Actor keeps events whose actor (an admin's email, or cli) contains this text.
+	Actor  string
+	Paging Paging
+}
+
+// AuditLog lists audit events, the most recent first (R14).
+func (s *Store) AuditLog(ctx context.Context, f AuditFilter) (Page[AuditEvent], error) {
+	q := s.db.WithContext(ctx).Model(&AuditEvent{})
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if strings.TrimSpace(f.Actor) != "" {
+		q = q.Where("LOWER(actor) LIKE ?"+likeEscape, containsPattern(f.Actor))
+	}
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return Page[AuditEvent]{}, fmt.Errorf("count audit events: %w", err)
+	}
+	var events []AuditEvent
+	if err := q.Order("created_at DESC, id DESC").Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Find(&events).Error; err != nil {
+		return Page[AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
+	}
+	return newPage(events, total, f.Paging), nil
+}
+
+// AuditActions lists the actions the log holds, for its filter.
+func (s *Store) AuditActions(ctx context.Context) ([]string, error) {
+	var actions []string
+	err := s.db.WithContext(ctx).Model(&AuditEvent{}).Distinct("action").Order("action").Pluck("action", &actions).Error
+	return actions, err
 }

@@ -79,7 +79,6 @@ type FriendRow struct {
 	BatchMonth string
 	PaidAt     *time.Time
 	// PayBy is the due date of the credit's batch (R11), for "Approved - paid by DATE".
-	// It is nil until batchDueDate can compute it.
 	PayBy *time.Time
 }
 
@@ -294,20 +293,12 @@ func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, pag
 			PaidAt:       f.PaidAt,
 		}
 		if rows[i].Stage == StageApproved && rows[i].BatchMonth != "" {
-			if due, ok := batchDueDate(p, rows[i].BatchMonth); ok {
+			if due, err := p.DueDate(rows[i].BatchMonth); err == nil {
 				rows[i].PayBy = &due
 			}
 		}
 	}
 	return rows, nil
-}
-
-// batchDueDate is the hook for R11's due date of batch month (YYYY-MM): the Nth business
-// day after the month ends, skipping U.S. federal holidays. Program.DueDate implements
-// that rule (the admin console's work); until it is merged this answers false and the
-// dashboard names the batch month instead of a date.
-func batchDueDate(p Program, month string) (time.Time, bool) {
-	return time.Time{}, false
 }
 
 // friendProgress is u's own referral, if they were referred, with their program.

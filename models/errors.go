@@ -15,6 +15,9 @@ var (
 	ErrBadCredentials = errors.New("email or password is incorrect")
 	// ErrTooManyAttempts: sign-in is paused after repeated failures.
 	ErrTooManyAttempts = errors.New("too many failed sign-in attempts; try again in a few minutes")
+	// ErrAlreadyDecided: the payout was approved or rejected before; the first decision
+	// stands and this one changed nothing (R10).
+	ErrAlreadyDecided = errors.New("already decided")
 )
 
 // FieldErrors maps an input field's name to what is wrong with it. It is the error a

@@ -1,6 +1,17 @@
 package models
 
-import "time"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+)
 
 // PayoutStatus is where a referrer's credit is: waiting for review, approved into a
 // monthly batch, rejected, or paid.
@@ -12,6 +23,9 @@ const (
 	PayoutRejected      PayoutStatus = "rejected"
 	PayoutPaid          PayoutStatus = "paid"
 )
+
+// PayoutStatuses lists the statuses in the order a payout goes through them.
+var PayoutStatuses = []PayoutStatus{PayoutPendingReview, PayoutApproved, PayoutPaid, PayoutRejected}
 
 // Fraud flags shown to reviewers (R12).
 const (
@@ -40,3 +54,285 @@ type Payout struct {
 	PaidAt     *time.Time
 	CreatedAt  time.Time
 }
+
+// maxRejectReason bounds a rejection reason, in characters.
+const maxRejectReason = 500
+
+// ValidateRejectReason returns the reason a payout is rejected for, trimmed, or the field
+// error of the `reason` field: R10 requires one, and the referrer is shown it.
+func ValidateRejectReason(reason string) (string, error) {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return "", FieldErrors{"reason": "Say why this credit is rejected. The referrer will see the reason."}
+	case utf8.RuneCountInString(reason) > maxRejectReason:
+		return "", FieldErrors{"reason": fmt.Sprintf("Use at most %d characters.", maxRejectReason)}
+	case strings.ContainsFunc(reason, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
+		return "", FieldErrors{"reason": "Use letters, digits, punctuation and line breaks only."}
+	}
+	return reason, nil
+}
+
+// Approve applies R10 to one pending payout: it joins the batch of the calendar month of
+// now in the program's time zone (R11). The first decision wins; a payout already
+// approved or rejected is left as it is and ErrAlreadyDecided returned. The decision and
+// its audit event commit together. No email goes to the referrer: R13 has none for a
+// decision, and the "credit paid" email follows when the batch pays.
+func (s *Store) Approve(ctx context.Context, actor Actor, payoutID int64) (Payout, error) {
+	return s.decide(ctx, actor, payoutID, PayoutApproved, "")
+}
+
+// Reject applies R10: it refuses a pending payout for a reason the referrer will see. A
+// missing or overlong reason is a field error and changes nothing; a payout already
+// decided answers ErrAlreadyDecided.
+func (s *Store) Reject(ctx context.Context, actor Actor, payoutID int64, reason string) (Payout, error) {
+	reason, err := ValidateRejectReason(reason)
+	if err != nil {
+		return Payout{}, err
+	}
+	return s.decide(ctx, actor, payoutID, PayoutRejected, reason)
+}
+
+// decide moves a pending payout to status in one transaction. The conditional update
+// (WHERE status = 'pending_review') is what makes the first decision win, whatever the
+// concurrency: a second one matches no row and changes nothing, audit included.
+func (s *Store) decide(ctx context.Context, actor Actor, payoutID int64, status PayoutStatus, reason string) (Payout, error) {
+	var out Payout
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		if err := tx.Take(&out, payoutID).Error; err != nil {
+			return notFound(err)
+		}
+		var prog Program
+		if err := tx.Take(&prog, out.ProgramID).Error; err != nil {
+			return fmt.Errorf("program of payout %d: %w", payoutID, err)
+		}
+		now := s.Now()
+		changes := map[string]any{"status": status, "decided_by": actor.userRef(), "decided_at": now}
+		details := map[string]any{"amount_cents": out.AmountCents, "referral_id": out.ReferralID}
+		if status == PayoutApproved {
+			month := BatchMonthOf(now, prog.Location())
+			changes["batch_month"] = month
+			details["batch_month"] = month
+		} else {
+			changes["reject_reason"] = reason
+			details["reason"] = reason
+		}
+		res := tx.Model(&Payout{}).Where("id = ? AND status = ?", payoutID, PayoutPendingReview).Updates(changes)
+		if err := rowsAffected(res, ErrAlreadyDecided); err != nil {
+			return err
+		}
+		if err := tx.Take(&out, payoutID).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "payout."+decisionVerb(status), payoutTarget(payoutID), details)
+	})
+	if err != nil {
+		return Payout{}, fmt.Errorf("%s payout %d: %w", decisionVerb(status), payoutID, err)
+	}
+	return out, nil
+}
+
+func decisionVerb(status PayoutStatus) string {
+	if status == PayoutApproved {
+		return "approve"
+	}
+	return "reject"
+}
+
+// payoutTarget names a payout in the audit log.
+func payoutTarget(id int64) string { return fmt.Sprintf("payout:%d", id) }
+
+// notFound turns gorm's missing row into ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// MaxBulkDecisions bounds how many payouts one bulk approval takes: a page of the queue,
+// with room to spare.
+const MaxBulkDecisions = 500
+
+// DecisionOutcome is what became of one payout of a bulk approval: Err is nil when it was
+// approved, ErrAlreadyDecided or ErrNotFound when it was left alone.
+type DecisionOutcome struct {
+	PayoutID int64
+	Err      error
+}
+
+// ApproveMany approves each payout of ids as Approve does, each in its own transaction,
+// so that one payout decided elsewhere does not hold back the others. It reports one
+// outcome per distinct id, in order; it stops at the first unexpected error.
+func (s *Store) ApproveMany(ctx context.Context, actor Actor, ids []int64) ([]DecisionOutcome, error) {
+	if len(ids) > MaxBulkDecisions {
+		return nil, fmt.Errorf("approve at most %d payouts at once, not %d", MaxBulkDecisions, len(ids))
+	}
+	var out []DecisionOutcome
+	seen := map[int64]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		_, err := s.Approve(ctx, actor, id)
+		switch {
+		case errors.Is(err, ErrAlreadyDecided):
+			err = ErrAlreadyDecided
+		case errors.Is(err, ErrNotFound):
+			err = ErrNotFound
+		case err != nil:
+			return out, err
+		}
+		out = append(out, DecisionOutcome{PayoutID: id, Err: err})
+	}
+	return out, nil
+}
+
+// PayoutRow is a payout as the admin pages show it: with its referrer, friend, program,
+// qualification and, once paid, its ledger credit.
+type PayoutRow struct {
+	Payout         `gorm:"embedded"`
+	ReferrerName   string
+	ReferrerEmail  string
+	FriendName     string
+	FriendEmail    string
+	RegisteredAt   time.Time
+	QualifiedAt    *time.Time
+	CountedCents   int64
+	ProgramName    string
+	ProgramSlug    string
+	TimeZone       string
+	ThresholdCents int64
+	BusinessDays   int
+	DecidedByEmail *string
+	LedgerEntryID  *int64
+}
+
+// Location is the time zone of the payout's program.
+func (r PayoutRow) Location() *time.Location { return Program{TimeZone: r.TimeZone}.Location() }
+
+// DueDate is the day an approved or paid payout is due by (R11), or false before approval.
+func (r PayoutRow) DueDate() (time.Time, bool) {
+	if r.BatchMonth == nil {
+		return time.Time{}, false
+	}
+	d, err := Program{PayoutBusinessDays: r.BusinessDays}.DueDate(*r.BatchMonth)
+	return d, err == nil
+}
+
+// payoutRows is the query behind every list of payouts: the payout with the people and
+// program it concerns. Select it with payoutRowColumns.
+func payoutRows(db *gorm.DB) *gorm.DB {
+	return db.Table("payouts").
+		Joins("JOIN referrals r ON r.id = payouts.referral_id").
+		Joins("JOIN users ru ON ru.id = payouts.referrer_id").
+		Joins("JOIN users fu ON fu.id = r.friend_id").
+		Joins("JOIN programs pr ON pr.id = payouts.program_id")
+}
+
+const payoutRowColumns = `payouts.*,
+	ru.name AS referrer_name, ru.email AS referrer_email, fu.name AS friend_name, fu.email AS friend_email,
+	r.registered_at AS registered_at, r.qualified_at AS qualified_at, r.counted_cents AS counted_cents,
+	pr.name AS program_name, pr.slug AS program_slug, pr.time_zone AS time_zone,
+	pr.threshold_cents AS threshold_cents, pr.payout_business_days AS business_days,
+	du.email AS decided_by_email, le.id AS ledger_entry_id`
+
+// selectPayoutRows adds the columns (and the joins only they need) to a payoutRows query.
+func selectPayoutRows(q *gorm.DB) *gorm.DB {
+	return q.Select(payoutRowColumns).
+		Joins("LEFT JOIN users du ON du.id = payouts.decided_by").
+		Joins("LEFT JOIN ledger_entries le ON le.payout_id = payouts.id")
+}
+
+// PayoutFilter chooses the payouts of the review queue.
+type PayoutFilter struct {
+	// Status limits the list to one status; "" lists all, pending review first.
+	Status PayoutStatus
+	// Search matches the referrer's or the friend's name or email.
+	Search string
+	Paging Paging
+}
+
+// ReviewQueue lists payouts for review (R10, R12): pending ones oldest first, so the
+// queue is worked in order; decided ones most recent first.
+func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow], error) {
+	q := payoutRows(s.db.WithContext(ctx))
+	if f.Status != "" {
+		q = q.Where("payouts.status = ?", f.Status)
+	}
+	q = searchReferrerOrFriend(q, f.Search)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return Page[PayoutRow]{}, fmt.Errorf("count payouts: %w", err)
+	}
+	switch f.Status {
+	case PayoutPendingReview:
+		q = q.Order("payouts.created_at, payouts.id")
+	case "":
+		q = q.Order("CASE WHEN payouts.status = 'pending_review' THEN 0 ELSE 1 END, payouts.created_at DESC, payouts.id DESC")
+	default:
+		q = q.Order("payouts.decided_at DESC, payouts.id DESC")
+	}
+	var rows []PayoutRow
+	err := selectPayoutRows(q).Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Scan(&rows).Error
+	if err != nil {
+		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
+	}
+	return newPage(rows, total, f.Paging), nil
+}
+
+// PayoutCounts is how many payouts are in each status.
+func (s *Store) PayoutCounts(ctx context.Context) (map[PayoutStatus]int64, error) {
+	var rows []struct {
+		Status PayoutStatus
+		N      int64
+	}
+	err := s.db.WithContext(ctx).Model(&Payout{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error
+	counts := map[PayoutStatus]int64{}
+	for _, r := range rows {
+		counts[r.Status] = r.N
+	}
+	return counts, err
+}
+
+// PayoutDetail is one payout with what a reviewer needs to decide it: the earnings that
+// qualified the referral and what has been done to the payout so far.
+type PayoutDetail struct {
+	PayoutRow
+	Earnings Page[Earning]
+	History  []AuditEvent
+}
+
+// maxPayoutHistory bounds the audit events shown on a payout: a payout has a handful.
+const maxPayoutHistory = 50
+
+// Payout loads one payout for review with one page of the earnings behind it (those that
+// counted toward its referral, in the order they occurred) and its audit history.
+func (s *Store) Payout(ctx context.Context, id int64, earnings Paging) (PayoutDetail, error) {
+	db := s.db.WithContext(ctx)
+	var d PayoutDetail
+	var rows []PayoutRow
+	if err := selectPayoutRows(payoutRows(db)).Where("payouts.id = ?", id).Scan(&rows).Error; err != nil {
+		return d, fmt.Errorf("payout %d: %w", id, err)
+	}
+	if len(rows) == 0 {
+		return d, ErrNotFound
+	}
+	d.PayoutRow = rows[0]
+	q := db.Model(&Earning{}).Where("referral_id = ? AND status = ?", d.ReferralID, EarningCounted)
+	var total int64
+	if err := q.Count(&total).Error; err != nil {
+		return d, fmt.Errorf("earnings of payout %d: %w", id, err)
+	}
+	var list []Earning
+	if err := q.Order("occurred_at, id").Offset(earnings.Offset()).Limit(earnings.Limit()).Find(&list).Error; err != nil {
+		return d, fmt.Errorf("earnings of payout %d: %w", id, err)
+	}
+	d.Earnings = newPage(list, total, earnings)
+	err := db.Where("target = ?", payoutTarget(id)).Order("created_at, id").Limit(maxPayoutHistory).Find(&d.History).Error
+	return d, err
+}
+
+// ValidPayoutStatus reports whether s names a payout status.
+func ValidPayoutStatus(s PayoutStatus) bool { return slices.Contains(PayoutStatuses, s) }

@@ -3,8 +3,10 @@ package models
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -90,18 +92,40 @@ func EndOfDay(date string, loc *time.Location) (time.Time, error) {
 	return d.AddDate(0, 0, 1).Add(-time.Millisecond).UTC(), nil
 }
 
-// ProgramInput is what an admin (or the CLI) gives to create a program. Amounts are in
-// dollars as typed; the deadline is a day in the program's time zone.
+// ProgramInput is what an admin (or the CLI) gives to create or edit a program, as typed:
+// amounts in dollars, whole numbers as text, the deadline as a day in the program's time
+// zone. What is left empty takes the original program's value.
 type ProgramInput struct {
-	Slug       string
-	Name       string
-	Deadline   string
-	TimeZone   string
-	Categories []string
-	Countries  []string
-	Threshold  string
-	Reward     string
-	Status     ProgramStatus
+	Slug         string
+	Name         string
+	Deadline     string
+	TimeZone     string
+	Categories   []string
+	Countries    []string
+	Threshold    string
+	Reward       string
+	PerkMonths   string
+	BusinessDays string
+	ReminderDays string
+	Status       ProgramStatus
+}
+
+// Input is the program as its edit form shows it.
+func (p Program) Input() ProgramInput {
+	return ProgramInput{
+		Slug:         p.Slug,
+		Name:         p.Name,
+		Deadline:     p.Deadline.In(p.Location()).Format("2006-01-02"),
+		TimeZone:     p.TimeZone,
+		Categories:   p.Categories,
+		Countries:    p.Countries,
+		Threshold:    FormatDollars(p.ThresholdCents),
+		Reward:       FormatDollars(p.RewardCents),
+		PerkMonths:   strconv.Itoa(p.PerkMonths),
+		BusinessDays: strconv.Itoa(p.PayoutBusinessDays),
+		ReminderDays: strconv.Itoa(p.ReminderDays),
+		Status:       p.Status,
+	}
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
@@ -122,6 +146,8 @@ func (in ProgramInput) program() (Program, error) {
 	}
 	if !slugPattern.MatchString(p.Slug) || len(p.Slug) > 60 {
 		fe.Add("slug", "Use lower-case letters, digits and dashes, like customer-service.")
+	} else if p.Slug == "new" {
+		fe.Add("slug", "This slug is reserved; choose another.")
 	}
 	if p.Name == "" || len(p.Name) > 120 {
 		fe.Add("name", "Enter a name of at most 120 characters.")
@@ -158,6 +184,9 @@ func (in ProgramInput) program() (Program, error) {
 	}
 	p.ThresholdCents = dollarsOr(in.Threshold, DefaultThresholdCents, "threshold", fe)
 	p.RewardCents = dollarsOr(in.Reward, DefaultRewardCents, "reward", fe)
+	p.PerkMonths = wholeOr(in.PerkMonths, DefaultPerkMonths, 0, 24, "perk_months", fe)
+	p.PayoutBusinessDays = wholeOr(in.BusinessDays, DefaultPayoutBusinessDays, 1, 30, "business_days", fe)
+	p.ReminderDays = wholeOr(in.ReminderDays, DefaultReminderDays, 1, 90, "reminder_days", fe)
 	if p.Status == "" {
 		p.Status = ProgramActive
 	}
@@ -178,6 +207,20 @@ func dollarsOr(s string, def int64, field string, fe FieldErrors) int64 {
 		fe.Add(field, "Enter a positive amount in dollars, like 500 or 99.50.")
 	}
 	return cents
+}
+
+// wholeOr parses a whole number from lo to hi, or returns def when s is empty.
+func wholeOr(s string, def, lo, hi int, field string, fe FieldErrors) int {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < lo || n > hi {
+		fe.Add(field, fmt.Sprintf("Enter a whole number from %d to %d.", lo, hi))
+		return def
+	}
+	return n
 }
 
 // CreateProgram creates a program from in. A slug already in use is a field error.
@@ -230,4 +273,106 @@ func (s *Store) ActivePrograms(ctx context.Context) ([]Program, error) {
 	var ps []Program
 	err := s.db.WithContext(ctx).Where("status = ?", ProgramActive).Order("deadline, id").Find(&ps).Error
 	return ps, err
+}
+
+// UpdateProgram applies an admin's edit to the program slug (which itself never changes:
+// the command line and the audit log name programs by it). Invalid input is a field
+// error and changes nothing. The audit event lists each setting that changed, from and to.
+func (s *Store) UpdateProgram(ctx context.Context, actor Actor, slug string, in ProgramInput) (Program, error) {
+	in.Slug = slug
+	next, err := in.program()
+	if err != nil {
+		return Program{}, err
+	}
+	err = s.transaction(ctx, func(tx *gorm.DB) error {
+		var cur Program
+		if err := tx.Where("slug = ?", slug).Take(&cur).Error; err != nil {
+			return notFound(err)
+		}
+		next.ID, next.CreatedAt, next.RequiresTopRated = cur.ID, cur.CreatedAt, cur.RequiresTopRated
+		changes := programChanges(cur, next)
+		if len(changes) == 0 {
+			next = cur
+			return nil
+		}
+		next.UpdatedAt = s.Now()
+		if err := tx.Save(&next).Error; err != nil {
+			return err
+		}
+		return s.audit(tx, actor, "program.update", slug, changes)
+	})
+	if err != nil {
+		return Program{}, fmt.Errorf("update program %s: %w", slug, err)
+	}
+	return next, nil
+}
+
+// programChanges lists the settings that differ between a and b, each as from and to.
+func programChanges(a, b Program) map[string]any {
+	changes := map[string]any{}
+	add := func(field string, from, to any) {
+		if fmt.Sprint(from) != fmt.Sprint(to) {
+			changes[field] = map[string]any{"from": from, "to": to}
+		}
+	}
+	add("name", a.Name, b.Name)
+	add("categories", a.Categories, b.Categories)
+	add("threshold_cents", a.ThresholdCents, b.ThresholdCents)
+	add("reward_cents", a.RewardCents, b.RewardCents)
+	add("deadline", a.Deadline.UTC().Format(time.RFC3339), b.Deadline.UTC().Format(time.RFC3339))
+	add("time_zone", a.TimeZone, b.TimeZone)
+	add("countries", a.Countries, b.Countries)
+	add("perk_months", a.PerkMonths, b.PerkMonths)
+	add("payout_business_days", a.PayoutBusinessDays, b.PayoutBusinessDays)
+	add("reminder_days", a.ReminderDays, b.ReminderDays)
+	add("status", a.Status, b.Status)
+	return changes
+}
+
+// ProgramRow is a program with how far its invitations have gone.
+type ProgramRow struct {
+	Program   `gorm:"embedded"`
+	Invited   int64
+	Reminded  int64
+	Referrals int64
+	Qualified int64
+}
+
+// programRows selects programs with their counts, one subquery per count on indexed
+// columns, for a page of programs at a time.
+func programRows(db *gorm.DB) *gorm.DB {
+	return db.Model(&Program{}).Select(`programs.*,
+		(SELECT COUNT(*) FROM invitations i WHERE i.program_id = programs.id) AS invited,
+		(SELECT COUNT(*) FROM invitations i WHERE i.program_id = programs.id AND i.reminded_at IS NOT NULL) AS reminded,
+		(SELECT COUNT(*) FROM referrals r WHERE r.program_id = programs.id) AS referrals,
+		(SELECT COUNT(*) FROM referrals r WHERE r.program_id = programs.id AND r.status = 'qualified') AS qualified`)
+}
+
+// Programs lists the programs, active ones first, then drafts, then those ended.
+func (s *Store) Programs(ctx context.Context, paging Paging) (Page[ProgramRow], error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Model(&Program{}).Count(&total).Error; err != nil {
+		return Page[ProgramRow]{}, fmt.Errorf("count programs: %w", err)
+	}
+	var rows []ProgramRow
+	err := programRows(db).
+		Order("CASE status WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, deadline DESC, id").
+		Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error
+	if err != nil {
+		return Page[ProgramRow]{}, fmt.Errorf("list programs: %w", err)
+	}
+	return newPage(rows, total, paging), nil
+}
+
+// ProgramSummary loads one program with its counts.
+func (s *Store) ProgramSummary(ctx context.Context, slug string) (ProgramRow, error) {
+	var rows []ProgramRow
+	if err := programRows(s.db.WithContext(ctx)).Where("slug = ?", slug).Scan(&rows).Error; err != nil {
+		return ProgramRow{}, fmt.Errorf("program %s: %w", slug, err)
+	}
+	if len(rows) == 0 {
+		return ProgramRow{}, ErrNotFound
+	}
+	return rows[0], nil
 }

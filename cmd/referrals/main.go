@@ -34,6 +34,7 @@ commands:
   invite --program SLUG [--reminders]
                              invite every eligible freelancer not yet invited;
                              --reminders also sends the reminders that are due
+  payouts pay --month YYYY-MM  pay the approved credits of that month's batch
 `
 
 func main() {
@@ -113,6 +114,11 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 		return usageError{"program: the only subcommand is 'program create'"}
 	case "invite":
 		return c.invite(ctx, rest)
+	case "payouts":
+		if name, flags := sub(); name == "pay" {
+			return c.payoutsPay(ctx, flags)
+		}
+		return usageError{"payouts: the only subcommand is 'payouts pay'"}
 	case "help", "-h", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil

@@ -1,0 +1,383 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/us"
+	"gorm.io/gorm"
+)
+
+// Batches (R11): an approved payout joins the batch of the calendar month, in its
+// program's time zone, it was approved in. Batch M is due by the Nth business day after M
+// ends; paying it gives each of its approved payouts exactly one ledger credit.
+
+const batchMonthLayout = "2006-01"
+
+// ParseBatchMonth reads a batch month written YYYY-MM and returns its first day (UTC).
+func ParseBatchMonth(s string) (time.Time, error) {
+	t, err := time.Parse(batchMonthLayout, s)
+	if err != nil || t.Format(batchMonthLayout) != s {
+		return time.Time{}, fmt.Errorf("batch month %q: use YYYY-MM, like 2019-03", s)
+	}
+	return t, nil
+}
+
+// BatchMonthOf is the batch month (YYYY-MM) of the instant t in loc.
+func BatchMonthOf(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format(batchMonthLayout)
+}
+
+// DueDate applies R11's deadline: the businessDays-th business day after the month that
+// starts on month ends, counting Monday to Friday and skipping U.S. federal holidays as
+// observed (a holiday on a Saturday is observed the Friday before, one on a Sunday the
+// Monday after; New Year's Day on a Saturday is observed on December 31). The holidays
+// come from github.com/rickar/cal, whose us package follows OPM's rules. The result is a
+// calendar day, at midnight UTC.
+func DueDate(month time.Time, businessDays int) time.Time {
+	// A new calendar per call: the library's holiday cache is not safe for concurrent use.
+	c := cal.NewBusinessCalendar()
+	c.AddHoliday(us.Holidays...)
+	lastDay := time.Date(month.Year(), month.Month()+1, 0, 0, 0, 0, 0, time.UTC)
+	return c.WorkdaysFrom(lastDay, businessDays)
+}
+
+// DueDate is the day batch month (YYYY-MM) is due by under this program's number of
+// payout business days.
+func (p Program) DueDate(month string) (time.Time, error) {
+	m, err := ParseBatchMonth(month)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return DueDate(m, p.PayoutBusinessDays), nil
+}
+
+// dueBy is the last instant of the due day in the program's time zone.
+func (p Program) dueBy(due time.Time) time.Time {
+	loc := p.Location()
+	return time.Date(due.Year(), due.Month(), due.Day()+1, 0, 0, 0, 0, loc).Add(-time.Millisecond).UTC()
+}
+
+// monthEnds is the first instant after batch month (YYYY-MM) in the program's time zone.
+func (p Program) monthEnds(month string) time.Time {
+	m, _ := ParseBatchMonth(month)
+	return time.Date(m.Year(), m.Month()+1, 1, 0, 0, 0, 0, p.Location()).UTC()
+}
+
+// BatchSummary is one month's batch: what is approved and waiting, what is paid, and the
+// ledger credits written for it, which always equal what is paid.
+type BatchSummary struct {
+	Month         string
+	ApprovedCount int64
+	ApprovedCents int64
+	PaidCount     int64
+	PaidCents     int64
+	// LedgerCents is the sum of the ledger credits of the batch's payouts.
+	LedgerCents int64
+	// DueDate is the day the batch is due by (the earliest, when programs with different
+	// numbers of business days share the month); DueBy is the end of that day.
+	DueDate time.Time
+	DueBy   time.Time
+	// EndsAt is when the month is over in the time zone of every program in the batch.
+	EndsAt time.Time
+}
+
+// Open reports whether the month is not over yet: payouts approved later in it will
+// join the batch after a pay run.
+func (b BatchSummary) Open(now time.Time) bool { return now.Before(b.EndsAt) }
+
+// TotalCount is every payout in the batch, paid or not.
+func (b BatchSummary) TotalCount() int64 { return b.ApprovedCount + b.PaidCount }
+
+// TotalCents is the batch's whole amount.
+func (b BatchSummary) TotalCents() int64 { return b.ApprovedCents + b.PaidCents }
+
+// Overdue reports whether approved payouts are still unpaid after the due day.
+func (b BatchSummary) Overdue(now time.Time) bool {
+	return b.ApprovedCount > 0 && !b.DueBy.IsZero() && now.After(b.DueBy)
+}
+
+// Reconciled reports whether the ledger holds exactly what the batch paid.
+func (b BatchSummary) Reconciled() bool { return b.LedgerCents == b.PaidCents }
+
+// Batches lists the batches, the latest month first.
+func (s *Store) Batches(ctx context.Context, paging Paging) (Page[BatchSummary], error) {
+	db := s.db.WithContext(ctx)
+	var total int64
+	if err := db.Model(&Payout{}).Where("batch_month IS NOT NULL").Distinct("batch_month").Count(&total).Error; err != nil {
+		return Page[BatchSummary]{}, fmt.Errorf("count batches: %w", err)
+	}
+	var months []string
+	err := db.Model(&Payout{}).Where("batch_month IS NOT NULL").Distinct("batch_month").
+		Order("batch_month DESC").Offset(paging.Offset()).Limit(paging.Limit()).Pluck("batch_month", &months).Error
+	if err != nil {
+		return Page[BatchSummary]{}, fmt.Errorf("list batches: %w", err)
+	}
+	summaries, err := s.batchSummaries(db, months)
+	return newPage(summaries, total, paging), err
+}
+
+// batchSummaries adds up the batches of months, in the order given, with SQL aggregates.
+func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, error) {
+	if len(months) == 0 {
+		return nil, nil
+	}
+	var groups []struct {
+		BatchMonth string
+		ProgramID  int64
+		Status     PayoutStatus
+		N          int64
+		Cents      int64
+	}
+	err := db.Model(&Payout{}).
+		Select("batch_month, program_id, status, COUNT(*) AS n, SUM(amount_cents) AS cents").
+		Where("batch_month IN ?", months).Group("batch_month, program_id, status").Scan(&groups).Error
+	if err != nil {
+		return nil, fmt.Errorf("add up batches: %w", err)
+	}
+	var ledger []struct {
+		BatchMonth string
+		Cents      int64
+	}
+	err = db.Table("ledger_entries le").Select("p.batch_month AS batch_month, SUM(le.amount_cents) AS cents").
+		Joins("JOIN payouts p ON p.id = le.payout_id").
+		Where("p.batch_month IN ?", months).Group("p.batch_month").Scan(&ledger).Error
+	if err != nil {
+		return nil, fmt.Errorf("add up batch credits: %w", err)
+	}
+	programs := map[int64]Program{}
+	for _, g := range groups {
+		programs[g.ProgramID] = Program{}
+	}
+	if len(programs) > 0 {
+		var list []Program
+		ids := make([]int64, 0, len(programs))
+		for id := range programs {
+			ids = append(ids, id)
+		}
+		if err := db.Where("id IN ?", ids).Find(&list).Error; err != nil {
+			return nil, err
+		}
+		for _, p := range list {
+			programs[p.ID] = p
+		}
+	}
+
+	byMonth := map[string]*BatchSummary{}
+	out := make([]BatchSummary, len(months))
+	for i, m := range months {
+		out[i].Month = m
+		byMonth[m] = &out[i]
+	}
+	for _, g := range groups {
+		b := byMonth[g.BatchMonth]
+		switch g.Status {
+		case PayoutApproved:
+			b.ApprovedCount += g.N
+			b.ApprovedCents += g.Cents
+		case PayoutPaid:
+			b.PaidCount += g.N
+			b.PaidCents += g.Cents
+		}
+		p := programs[g.ProgramID]
+		due, err := p.DueDate(g.BatchMonth)
+		if err != nil {
+			return nil, err
+		}
+		if b.DueDate.IsZero() || due.Before(b.DueDate) {
+			b.DueDate, b.DueBy = due, p.dueBy(due)
+		}
+		if ends := p.monthEnds(g.BatchMonth); ends.After(b.EndsAt) {
+			b.EndsAt = ends
+		}
+	}
+	for _, l := range ledger {
+		byMonth[l.BatchMonth].LedgerCents = l.Cents
+	}
+	return out, nil
+}
+
+// BatchDetail is one batch with a page of its payouts.
+type BatchDetail struct {
+	BatchSummary
+	Payouts Page[PayoutRow]
+}
+
+// Batch loads the batch of month (YYYY-MM) with one page of its payouts, those waiting
+// for payment first. A month without payouts is an empty batch; a malformed one is not
+// found.
+func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDetail, error) {
+	if _, err := ParseBatchMonth(month); err != nil {
+		return BatchDetail{}, ErrNotFound
+	}
+	db := s.db.WithContext(ctx)
+	sums, err := s.batchSummaries(db, []string{month})
+	if err != nil {
+		return BatchDetail{}, err
+	}
+	d := BatchDetail{BatchSummary: sums[0]}
+	var rows []PayoutRow
+	q := selectPayoutRows(payoutRows(db)).Where("payouts.batch_month = ?", month).
+		Order("CASE WHEN payouts.status = 'approved' THEN 0 ELSE 1 END, payouts.id")
+	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error; err != nil {
+		return BatchDetail{}, fmt.Errorf("payouts of batch %s: %w", month, err)
+	}
+	d.Payouts = newPage(rows, d.TotalCount(), paging)
+	return d, nil
+}
+
+// batchChunk is how many payouts a pay run or an export reads at a time.
+const batchChunk = 200
+
+// EachBatchPayout calls fn with every payout of batch month, in id order, reading them a
+// chunk at a time so an export of any size holds little memory.
+func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(PayoutRow) error) error {
+	if _, err := ParseBatchMonth(month); err != nil {
+		return ErrNotFound
+	}
+	var last int64
+	for {
+		var rows []PayoutRow
+		err := selectPayoutRows(payoutRows(s.db.WithContext(ctx))).
+			Where("payouts.batch_month = ? AND payouts.id > ?", month, last).
+			Order("payouts.id").Limit(batchChunk).Scan(&rows).Error
+		if err != nil {
+			return fmt.Errorf("payouts of batch %s: %w", month, err)
+		}
+		for _, r := range rows {
+			if err := fn(r); err != nil {
+				return err
+			}
+			last = r.ID
+		}
+		if len(rows) < batchChunk {
+			return nil
+		}
+	}
+}
+
+// PaidPayout is one payout a pay run credited.
+type PaidPayout struct {
+	PayoutID      int64
+	ReferrerEmail string
+	FriendName    string
+	AmountCents   int64
+	LedgerEntryID int64
+}
+
+// BatchPayment is what one pay run did.
+type BatchPayment struct {
+	Month     string
+	Paid      []PaidPayout
+	PaidCents int64
+}
+
+// PayBatch applies R11's payment to batch month (YYYY-MM): each approved payout gets one
+// ledger credit (fee 0), is marked paid, and its "credit paid" email is queued, all in one
+// small transaction per payout. A run that stops midway (a crash, a cancelled context, a
+// failing database) keeps every payout it finished and leaves the others approved, so a
+// rerun pays exactly what is still unpaid. Concurrent runs cannot pay a payout twice: the
+// conditional update (WHERE status = 'approved') lets one of them claim it, and the
+// ledger's unique payout_id and reference refuse a second credit whatever happens.
+func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchPayment, error) {
+	res := BatchPayment{Month: month}
+	if _, err := ParseBatchMonth(month); err != nil {
+		return res, err
+	}
+	var last int64
+	for {
+		var ids []int64
+		err := s.db.WithContext(ctx).Model(&Payout{}).
+			Where("batch_month = ? AND status = ? AND id > ?", month, PayoutApproved, last).
+			Order("id").Limit(batchChunk).Pluck("id", &ids).Error
+		if err != nil {
+			return res, fmt.Errorf("pay batch %s: %w", month, err)
+		}
+		for _, id := range ids {
+			if err := ctx.Err(); err != nil {
+				return res, fmt.Errorf("pay batch %s: stopped after paying %d: %w", month, len(res.Paid), err)
+			}
+			paid, ok, err := s.payPayout(ctx, actor, id)
+			if err != nil {
+				return res, fmt.Errorf("pay batch %s: payout %d, after paying %d: %w", month, id, len(res.Paid), err)
+			}
+			if ok {
+				res.Paid = append(res.Paid, paid)
+				res.PaidCents += paid.AmountCents
+			}
+			last = id
+		}
+		if len(ids) < batchChunk {
+			break
+		}
+	}
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, actor, "batch.pay", batchTarget(month), map[string]any{"paid": len(res.Paid), "amount_cents": res.PaidCents})
+	})
+	return res, err
+}
+
+// batchTarget names a batch in the audit log.
+func batchTarget(month string) string { return "batch:" + month }
+
+// payPayout pays one approved payout in one transaction: marks it paid, writes its ledger
+// credit, queues the "credit paid" email (R13) and audits it. It reports false, having
+// changed nothing, when the payout is no longer approved (a concurrent run paid it).
+func (s *Store) payPayout(ctx context.Context, actor Actor, id int64) (PaidPayout, bool, error) {
+	var out PaidPayout
+	claimed := false
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		res := tx.Model(&Payout{}).Where("id = ? AND status = ?", id, PayoutApproved).
+			Updates(map[string]any{"status": PayoutPaid, "paid_at": now})
+		if res.Error != nil {
+			return res.Error
+		}
+		if claimed = res.RowsAffected == 1; !claimed {
+			return nil
+		}
+		var p Payout
+		var prog Program
+		var referrer, friend User
+		if err := tx.Take(&p, id).Error; err != nil {
+			return err
+		}
+		if err := tx.Take(&prog, p.ProgramID).Error; err != nil {
+			return err
+		}
+		if err := tx.Take(&referrer, p.ReferrerID).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("id = (SELECT friend_id FROM referrals WHERE id = ?)", p.ReferralID).Take(&friend).Error; err != nil {
+			return err
+		}
+		entry := LedgerEntry{
+			UserID:      referrer.ID,
+			PayoutID:    &p.ID,
+			AmountCents: p.AmountCents,
+			FeeCents:    0,
+			Kind:        LedgerReferralCredit,
+			Description: "Referral bonus - " + friend.Name,
+			Reference:   payoutTarget(p.ID),
+			CreatedAt:   now,
+		}
+		if err := tx.Create(&entry).Error; err != nil {
+			if errors.Is(err, gorm.ErrDuplicatedKey) {
+				return fmt.Errorf("payout %d already has a ledger credit: %w", p.ID, err)
+			}
+			return err
+		}
+		msg := EmailMessage{Kind: EmailCreditPaid, To: referrer, Program: prog, FriendName: friend.Name, AmountCents: p.AmountCents}
+		if err := s.queueEmail(tx, fmt.Sprintf("credit_paid:%d", p.ID), msg); err != nil {
+			return err
+		}
+		out = PaidPayout{PayoutID: p.ID, ReferrerEmail: referrer.Email, FriendName: friend.Name, AmountCents: p.AmountCents, LedgerEntryID: entry.ID}
+		return s.audit(tx, actor, "payout.pay", payoutTarget(p.ID), map[string]any{
+			"batch_month": p.BatchMonth, "amount_cents": p.AmountCents, "ledger_entry_id": entry.ID,
+		})
+	})
+	return out, claimed && err == nil, err
+}
