@@ -61,7 +61,7 @@ func counted(t *testing.T, db *modelstest.DB, referralID int64) (int64, string) 
 func payoutFlags(t *testing.T, db *modelstest.DB, referralID int64) string {
 	t.Helper()
 	var flags string
-	if err := db.Store.DB().QueryRow("SELECT flags FROM payouts WHERE referral_id = "+itoa(referralID)).Scan(&flags); err != nil {
+	if err := db.Store.DB().QueryRow("SELECT flags FROM payouts WHERE referral_id = " + itoa(referralID)).Scan(&flags); err != nil {
 		t.Fatal(err)
 	}
 	return flags
@@ -181,7 +181,7 @@ func TestRecordEarningsRejectsInvalidEventsAndStoresNothingOfThem(t *testing.T) 
 			"occurred_at is missing":                   edit(func(e *models.EarningEvent) { e.OccurredAt = "" }),
 			"is not a time like":                       edit(func(e *models.EarningEvent) { e.OccurredAt = "March 2nd" }),
 			"out of range":                             edit(func(e *models.EarningEvent) { e.OccurredAt = "1969-12-31T00:00:00Z" }),
-			"id contains control characters":          edit(func(e *models.EarningEvent) { e.ID = "x\x00y" }),
+			"id contains control characters":           edit(func(e *models.EarningEvent) { e.ID = "x\x00y" }),
 			"client_id is longer than":                 edit(func(e *models.EarningEvent) { e.ClientID = strings.Repeat("c", 201) }),
 			"unknown freelancer_id 999":                edit(func(e *models.EarningEvent) { e.FreelancerID = 999 }),
 		}
