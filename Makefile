@@ -5,7 +5,7 @@ GO    ?= go
 TEMPL := $(GO) tool templ
 BIN   := bin/referrals
 
-.PHONY: run build test check generate
+.PHONY: run build test check generate fuzz
 
 ## run: build, fill the embedded database with demo data (once) and serve on http://localhost:8080
 run: build
@@ -22,6 +22,13 @@ generate:
 ## test: every test, on SQLite and on PostgreSQL (127.0.0.1:5432 or TEST_DATABASE_URL)
 test:
 	$(GO) test -count=1 ./...
+
+## fuzz: run each fuzz test for FUZZTIME (make test runs their seed corpora only)
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test ./models -run '^$$' -fuzz '^FuzzParseEarningsCSV$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./models -run '^$$' -fuzz '^FuzzParseDollars$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./handlers -run '^$$' -fuzz '^FuzzParseSignature$$' -fuzztime $(FUZZTIME)
 
 ## check: generated files current, gofmt-clean, vet-clean
 check:

@@ -32,6 +32,7 @@ commands:
   program create --slug S --name N --deadline YYYY-MM-DD [--category C]...
                  [--threshold 500] [--reward 100] [--time-zone America/Los_Angeles]
                              create an active program (amounts in dollars)
+  earnings import FILE       import an earnings CSV, all or nothing
 `
 
 func main() {
@@ -109,6 +110,11 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			return c.programCreate(ctx, flags)
 		}
 		return usageError{"program: the only subcommand is 'program create'"}
+	case "earnings":
+		if name, flags := sub(); name == "import" {
+			return c.earningsImport(ctx, flags)
+		}
+		return usageError{"earnings: the only subcommand is 'earnings import FILE'"}
 	case "help", "-h", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
