@@ -398,6 +398,28 @@ func chunks[T any](items []T, fn func([]T) error) error {
 	return nil
 }
 
+// findIn loads the rows whose column is one of keys, with one IN query per chunk of
+// keys, selecting only the given columns (all when none).
+func findIn[T any, K any](tx *gorm.DB, column string, keys []K, columns ...string) ([]T, error) {
+	var rows []T
+	err := chunks(keys, func(part []K) error {
+		q := tx.Where(column+" IN ?", part)
+		if len(columns) > 0 {
+			q = q.Select(columns)
+		}
+		var found []T
+		err := q.Find(&found).Error
+		rows = append(rows, found...)
+		return err
+	})
+	return rows, err
+}
+
+// distinct returns the keys sorted, each once.
+func distinct[K cmp.Ordered](keys []K) []K {
+	return slices.Compact(slices.Sorted(slices.Values(keys)))
+}
+
 // batchFriends is what a batch needs to know about its freelancers: the users, by email
 // and by id, their referrals (a friend has at most one) and those referrals' programs.
 type batchFriends struct {
@@ -421,37 +443,21 @@ func loadFriends(tx *gorm.DB, checked []checkedEarning, valid []int) (batchFrien
 			ids = append(ids, id)
 		}
 	}
-	var users []User
-	err := chunks(emails, func(part []string) error {
-		var found []User
-		err := tx.Select("id", "email").Where("email IN ?", part).Find(&found).Error
-		users = append(users, found...)
-		return err
-	})
+	users, err := findIn[User](tx, "email", distinct(emails), "id", "email")
 	if err != nil {
 		return f, err
 	}
-	err = chunks(ids, func(part []int64) error {
-		var found []User
-		err := tx.Select("id", "email").Where("id IN ?", part).Find(&found).Error
-		users = append(users, found...)
-		return err
-	})
+	byID, err := findIn[User](tx, "id", distinct(ids), "id", "email")
 	if err != nil {
 		return f, err
 	}
+	users = append(users, byID...)
 	userIDs := make([]int64, 0, len(users))
 	for i := range users {
 		f.byEmail[users[i].Email], f.byID[users[i].ID] = &users[i], &users[i]
 		userIDs = append(userIDs, users[i].ID)
 	}
-	var refs []Referral
-	err = chunks(userIDs, func(part []int64) error {
-		var found []Referral
-		err := tx.Where("friend_id IN ?", part).Find(&found).Error
-		refs = append(refs, found...)
-		return err
-	})
+	refs, err := findIn[Referral](tx, "friend_id", distinct(userIDs))
 	if err != nil {
 		return f, err
 	}
@@ -464,7 +470,7 @@ func loadFriends(tx *gorm.DB, checked []checkedEarning, valid []int) (batchFrien
 		return f, nil
 	}
 	var programs []Program
-	if err := tx.Where("id IN ?", slices.Compact(slices.Sorted(slices.Values(programIDs)))).Find(&programs).Error; err != nil {
+	if err := tx.Where("id IN ?", distinct(programIDs)).Find(&programs).Error; err != nil {
 		return f, err
 	}
 	for _, p := range programs {
@@ -533,16 +539,12 @@ func insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted map[string]
 			known = append(known, r.ExternalID)
 		}
 	}
-	err = chunks(known, func(part []string) error {
-		var found []Earning
-		err := tx.Select("external_id", "payload_hash").Where("external_id IN ?", part).Find(&found).Error
-		for _, e := range found {
-			stored[e.ExternalID] = e.PayloadHash
-		}
-		return err
-	})
+	found, err := findIn[Earning](tx, "external_id", known, "external_id", "payload_hash")
 	if err != nil {
 		return nil, nil, fmt.Errorf("read known earnings: %w", err)
+	}
+	for _, e := range found {
+		stored[e.ExternalID] = e.PayloadHash
 	}
 	for _, id := range known {
 		if _, ok := stored[id]; !ok {

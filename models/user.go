@@ -446,15 +446,11 @@ func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProf
 
 // usersByEmail looks up users by (normalised) email.
 func usersByEmail(tx *gorm.DB, emails []string) (map[string]User, error) {
-	out := map[string]User{}
-	err := chunks(emails, func(part []string) error {
-		var found []User
-		err := tx.Select("id", "email", "role").Where("email IN ?", part).Find(&found).Error
-		for _, u := range found {
-			out[u.Email] = u
-		}
-		return err
-	})
+	users, err := findIn[User](tx, "email", emails, "id", "email", "role")
+	out := make(map[string]User, len(users))
+	for _, u := range users {
+		out[u.Email] = u
+	}
 	return out, err
 }
 
