@@ -188,8 +188,8 @@ func checkText(name, value string) string {
 }
 
 // ParseOccurredAt reads an event's time: RFC 3339 (returned as a UTC instant) or a date
-// YYYY-MM-DD (returned as the date; see OccurredInstant). Years outside 1970-9999 are
-// refused as mistakes.
+// YYYY-MM-DD (returned as the date; see OccurredInstant). Years outside 1970-2999 are
+// refused as mistakes (and keep every instant within the databases' time formats).
 func ParseOccurredAt(s string) (at time.Time, date string, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -205,8 +205,8 @@ func ParseOccurredAt(s string) (at time.Time, date string, err error) {
 	} else if at, err = time.Parse(time.RFC3339Nano, s); err != nil {
 		return time.Time{}, "", bad
 	}
-	if y := at.UTC().Year(); y < 1970 || y > 9999 {
-		return time.Time{}, "", fmt.Errorf("occurred_at %q is out of range", s)
+	if y := at.UTC().Year(); y < 1970 || y > 2999 {
+		return time.Time{}, "", fmt.Errorf("occurred_at %q is out of range (years 1970 to 2999)", s)
 	}
 	if date != "" {
 		return time.Time{}, date, nil

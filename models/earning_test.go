@@ -181,6 +181,7 @@ func TestRecordEarningsRejectsInvalidEventsAndStoresNothingOfThem(t *testing.T) 
 			"occurred_at is missing":                   edit(func(e *models.EarningEvent) { e.OccurredAt = "" }),
 			"is not a time like":                       edit(func(e *models.EarningEvent) { e.OccurredAt = "March 2nd" }),
 			"out of range":                             edit(func(e *models.EarningEvent) { e.OccurredAt = "1969-12-31T00:00:00Z" }),
+			"out of range (years":                      edit(func(e *models.EarningEvent) { e.OccurredAt = "9999-12-31" }),
 			"id contains control characters":           edit(func(e *models.EarningEvent) { e.ID = "x\x00y" }),
 			"client_id is longer than":                 edit(func(e *models.EarningEvent) { e.ClientID = strings.Repeat("c", 201) }),
 			"unknown freelancer_id 999":                edit(func(e *models.EarningEvent) { e.FreelancerID = 999 }),
