@@ -5,7 +5,7 @@ GO    ?= go
 TEMPL := $(GO) tool templ
 BIN   := bin/referrals
 
-.PHONY: run build test check generate e2e
+.PHONY: run build test check generate e2e fuzz
 
 ## run: build, fill the embedded database with demo data (once) and serve on http://localhost:8080
 run: build
@@ -28,6 +28,12 @@ test:
 e2e:
 	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
 	$(GO) test -tags e2e -count=1 ./e2e/
+## fuzz: run each fuzz test for FUZZTIME (make test runs their seed corpora only)
+FUZZTIME ?= 20s
+fuzz:
+	$(GO) test ./models -run '^$$' -fuzz '^FuzzParseEarningsCSV$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./models -run '^$$' -fuzz '^FuzzParseDollars$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./handlers -run '^$$' -fuzz '^FuzzParseSignature$$' -fuzztime $(FUZZTIME)
 
 ## check: generated files current, gofmt-clean, vet-clean
 check:

@@ -18,6 +18,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(h.assets.Handler()))
 
+	// Machine API for the marketplace: HMAC-signed requests, no session, no CSRF.
+	api := e.Group("/api/v1", h.requireSignature)
+	api.POST("/earnings", h.apiEarnings)
+	api.POST("/freelancers", h.apiFreelancers)
+
 	// Web pages: security headers, CSRF on every form, the session's user when signed in.
 	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.loadSession)
 
@@ -59,4 +64,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.GET("/audit", h.adminAudit)
 	admin.GET("/outbox", h.adminOutbox)
 	admin.GET("/outbox/:id", h.adminEmail)
+	admin.GET("/earnings/import", h.earningsImportPage)
+	admin.POST("/earnings/import", h.earningsImport)
 }

@@ -229,8 +229,8 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	return d, nil
 }
 
-// batchChunk is how many payouts a pay run or an export reads at a time.
-const batchChunk = 200
+// payoutChunk is how many payouts a pay run or an export reads at a time.
+const payoutChunk = 200
 
 // EachBatchPayout calls fn with every payout of batch month, in id order, reading them a
 // chunk at a time so an export of any size holds little memory.
@@ -243,7 +243,7 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 		var rows []PayoutRow
 		err := selectPayoutRows(payoutRows(s.db.WithContext(ctx))).
 			Where("payouts.batch_month = ? AND payouts.id > ?", month, last).
-			Order("payouts.id").Limit(batchChunk).Scan(&rows).Error
+			Order("payouts.id").Limit(payoutChunk).Scan(&rows).Error
 		if err != nil {
 			return fmt.Errorf("payouts of batch %s: %w", month, err)
 		}
@@ -253,7 +253,7 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 			}
 			last = r.ID
 		}
-		if len(rows) < batchChunk {
+		if len(rows) < payoutChunk {
 			return nil
 		}
 	}
@@ -292,7 +292,7 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 		var ids []int64
 		err := s.db.WithContext(ctx).Model(&Payout{}).
 			Where("batch_month = ? AND status = ? AND id > ?", month, PayoutApproved, last).
-			Order("id").Limit(batchChunk).Pluck("id", &ids).Error
+			Order("id").Limit(payoutChunk).Pluck("id", &ids).Error
 		if err != nil {
 			return res, fmt.Errorf("pay batch %s: %w", month, err)
 		}
@@ -310,7 +310,7 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 			}
 			last = id
 		}
-		if len(ids) < batchChunk {
+		if len(ids) < payoutChunk {
 			break
 		}
 	}

@@ -162,3 +162,207 @@ func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult
 	}
 	return res, nil
 }
+
+// referralDelta is what one batch adds to one referral's counted total: the sum of the
+// earnings it counted, and the highest the batch's running sum reached along the way, in
+// batch order. The peak makes a batch qualify a referral exactly when delivering its
+// events one by one, in that order, would have.
+type referralDelta struct {
+	id   int64
+	sum  int64
+	peak int64
+}
+
+func (d *referralDelta) add(cents int64) {
+	d.sum += cents
+	d.peak = max(d.peak, d.sum)
+}
+
+// referralTotal is a referral's state right after a batch's earnings were added.
+type referralTotal struct {
+	ID           int64
+	ProgramID    int64
+	CountedCents int64
+	Status       ReferralStatus
+}
+
+// applyCounted adds each referral's newly counted earnings to its total, and applies R8:
+// the first time a total reaches its program's threshold the referral becomes qualified
+// and gets exactly one payout of the reward, pending review; a pending payout whose
+// referral is back below the threshold carries the below_threshold flag (and loses it
+// when the total is back up).
+//
+// Exactly once, whatever the concurrency: each total moves by an atomic
+// counted_cents = counted_cents + delta, under the row's lock, so concurrent batches add
+// up; only the transaction whose update finds the referral not yet qualified (rows are
+// locked until commit) qualifies it; and payouts.referral_id is unique. On PostgreSQL
+// the rows are locked first in id order, so batches touching the same referrals never
+// deadlock; SQLite runs one writer at a time.
+func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[int64]Program) error {
+	if len(deltas) == 0 {
+		return nil
+	}
+	sortByID(deltas)
+	ids := make([]int64, len(deltas))
+	byID := map[int64]referralDelta{}
+	args := make([]any, 0, 2*len(deltas))
+	for i, d := range deltas {
+		ids[i], byID[d.id] = d.id, d
+		args = append(args, d.id, d.sum)
+	}
+	if s.dialect == Postgres && len(ids) > 1 {
+		var locked []int64
+		if err := tx.Raw("SELECT id FROM referrals WHERE id IN ? ORDER BY id FOR UPDATE", ids).Scan(&locked).Error; err != nil {
+			return fmt.Errorf("lock referrals: %w", err)
+		}
+	}
+	// One UPDATE for every referral of the batch. Raw SQL: gorm has no UPDATE ... FROM
+	// (VALUES ...); the casts type the parameters for PostgreSQL.
+	values := placeholders(len(deltas), "CAST(? AS BIGINT)", "CAST(? AS BIGINT)")
+	args = append([]any{ReferralRegistered, ReferralEarning}, args...)
+	var totals []referralTotal
+	err := tx.Raw("UPDATE referrals SET counted_cents = referrals.counted_cents + d.column2, "+
+		"status = CASE WHEN referrals.status = ? THEN ? ELSE referrals.status END "+
+		"FROM (VALUES "+values+") AS d WHERE referrals.id = d.column1 "+
+		"RETURNING id, program_id, counted_cents, status", args...).Scan(&totals).Error
+	if err != nil {
+		return fmt.Errorf("add to referral totals: %w", err)
+	}
+
+	var crossing, qualified []int64
+	counted := map[int64]int64{}
+	for _, t := range totals {
+		p := programs[t.ProgramID]
+		d := byID[t.ID]
+		counted[t.ID] = t.CountedCents
+		switch {
+		case t.Status == ReferralQualified:
+			qualified = append(qualified, t.ID)
+		case t.CountedCents-d.sum+d.peak >= p.ThresholdCents:
+			crossing = append(crossing, t.ID)
+		}
+	}
+	if err := s.qualify(tx, crossing, programs); err != nil {
+		return err
+	}
+	return markBelowThreshold(tx, qualified, counted, programs)
+}
+
+// qualify makes the referrals qualified, each with its payout (flags of R12 found now)
+// and the "your friend qualified" email to the referrer, all in tx. The update is
+// conditional: a referral some other transaction qualified first is left alone.
+func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.Now()
+	var won []int64
+	err := tx.Raw("UPDATE referrals SET status = ?, qualified_at = ? WHERE id IN ? AND status <> ? RETURNING id",
+		ReferralQualified, now, ids, ReferralQualified).Scan(&won).Error
+	if err != nil {
+		return fmt.Errorf("qualify referrals: %w", err)
+	}
+	if len(won) == 0 {
+		return nil
+	}
+	var refs []Referral
+	if err := tx.Where("id IN ?", won).Order("id").Find(&refs).Error; err != nil {
+		return err
+	}
+	var userIDs, referrerIDs []int64
+	for _, r := range refs {
+		userIDs = append(userIDs, r.ReferrerID, r.FriendID)
+		referrerIDs = append(referrerIDs, r.ReferrerID)
+	}
+	var users []User
+	if err := tx.Where("id IN ?", userIDs).Find(&users).Error; err != nil {
+		return err
+	}
+	userByID := map[int64]User{}
+	for _, u := range users {
+		userByID[u.ID] = u
+	}
+	var earnings []Earning
+	err = tx.Select("referral_id", "amount_cents", "client_id", "occurred_at").
+		Where("referral_id IN ? AND status = ?", won, EarningCounted).Find(&earnings).Error
+	if err != nil {
+		return err
+	}
+	earningsOf := map[int64][]Earning{}
+	for _, e := range earnings {
+		earningsOf[*e.ReferralID] = append(earningsOf[*e.ReferralID], e)
+	}
+	var ips []userIP
+	if err := tx.Where("user_id IN ?", referrerIDs).Find(&ips).Error; err != nil {
+		return err
+	}
+	ipsOf := map[int64][]string{}
+	for _, ip := range ips {
+		ipsOf[ip.UserID] = append(ipsOf[ip.UserID], ip.IP)
+	}
+
+	payouts := make([]Payout, len(refs))
+	for i, r := range refs {
+		p := programs[r.ProgramID]
+		referrer, friend := userByID[r.ReferrerID], userByID[r.FriendID]
+		facts := FlagFacts{
+			ThresholdCents: p.ThresholdCents,
+			RegisteredAt:   r.RegisteredAt,
+			QualifiedAt:    now,
+			CountedCents:   r.CountedCents,
+			Earnings:       earningsOf[r.ID],
+			ReferrerIPs:    ipsOf[r.ReferrerID],
+			FriendSignupIP: friend.SignupIP,
+		}
+		if referrer.ClientAccountID != nil {
+			facts.ReferrerClientAccountID = *referrer.ClientAccountID
+		}
+		payouts[i] = Payout{
+			ReferralID: r.ID, ProgramID: p.ID, ReferrerID: r.ReferrerID, AmountCents: p.RewardCents,
+			Status: PayoutPendingReview, Flags: Flags(facts), CreatedAt: now,
+		}
+	}
+	// A second payout for a referral is impossible: payouts.referral_id is unique, and a
+	// violation fails the whole batch rather than pass unnoticed.
+	if err := tx.Create(&payouts).Error; err != nil {
+		return fmt.Errorf("create payouts: %w", err)
+	}
+	for _, r := range refs {
+		p := programs[r.ProgramID]
+		msg := EmailMessage{Kind: EmailFriendQualified, To: userByID[r.ReferrerID], Program: p,
+			FriendName: userByID[r.FriendID].Name, AmountCents: p.RewardCents}
+		if err := s.queueEmail(tx, fmt.Sprintf("friend_qualified:%d", r.ID), msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// markBelowThreshold keeps the below_threshold flag of the pending payouts of these
+// qualified referrals in step with their totals (R8): a refund that takes the total
+// below the threshold flags the payout for the reviewer; it is never dropped.
+func markBelowThreshold(tx *gorm.DB, ids []int64, counted map[int64]int64, programs map[int64]Program) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	var pending []Payout
+	if err := tx.Where("referral_id IN ? AND status = ?", ids, PayoutPendingReview).Find(&pending).Error; err != nil {
+		return err
+	}
+	for _, po := range pending {
+		below := counted[po.ReferralID] < programs[po.ProgramID].ThresholdCents
+		flags, changed := setFlag(po.Flags, FlagBelowThreshold, below)
+		if !changed {
+			continue
+		}
+		// Rare (a refund across the threshold), so one statement per payout. The status
+		// condition leaves a payout decided meanwhile as it is.
+		// A struct update, so that gorm applies the flags' JSON serializer.
+		err := tx.Model(&Payout{ID: po.ID}).Where("status = ?", PayoutPendingReview).
+			Select("flags").Updates(&Payout{Flags: flags}).Error
+		if err != nil {
+			return fmt.Errorf("flag payout %d: %w", po.ID, err)
+		}
+	}
+	return nil
+}

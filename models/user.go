@@ -1,9 +1,12 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -217,7 +220,9 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	if hash == "" {
 		hash = dummyHash
 	}
-	if !CheckPassword(hash, password) || u.ID == 0 {
+	// An unknown email, and a freelancer created without a password (from the
+	// marketplace's profiles), have no hash: neither can sign in.
+	if !CheckPassword(hash, password) || u.PasswordHash == "" {
 		now := s.Now()
 		err := s.transaction(ctx, func(tx *gorm.DB) error {
 			rows := []signInFailure{{Bucket: buckets[0], CreatedAt: now}, {Bucket: buckets[1], CreatedAt: now}}
@@ -266,4 +271,261 @@ func (s *Store) EndSessions(ctx context.Context, userID int64) error {
 	res := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", userID).
 		Updates(map[string]any{"session_version": gorm.Expr("session_version + 1"), "updated_at": s.Now()})
 	return rowsAffected(res, ErrNotFound)
+}
+
+// FreelancerProfile is a freelancer's profile as the marketplace sends it (SPEC §4),
+// keyed by email. A field left nil keeps its stored value; ClientAccountID "" clears it.
+type FreelancerProfile struct {
+	Email           string
+	Name            *string
+	Country         *string
+	TopRated        *bool
+	EmailOptOut     *bool
+	ClientAccountID *string
+}
+
+// ProfileStatus is the answer to one profile.
+type ProfileStatus string
+
+const (
+	ProfileCreated  ProfileStatus = "created"
+	ProfileUpdated  ProfileStatus = "updated"
+	ProfileRejected ProfileStatus = "rejected"
+)
+
+// ProfileResult answers one profile: what happened, and the freelancer's user id (the
+// freelancer_id earnings may carry).
+type ProfileResult struct {
+	Email  string
+	UserID int64
+	Status ProfileStatus
+	Reason string
+}
+
+// check normalises a profile and says what is wrong with it, or "".
+func (p FreelancerProfile) check() (FreelancerProfile, string) {
+	p.Email = NormalizeEmail(p.Email)
+	if msg := ValidateEmail(p.Email); msg != "" {
+		return p, "email is missing or not an email address"
+	}
+	if p.Name != nil {
+		name := strings.TrimSpace(*p.Name)
+		if ValidateName(name) != "" {
+			return p, "name must be 1 to 100 characters, without control characters"
+		}
+		p.Name = &name
+	}
+	if p.Country != nil {
+		c := strings.ToUpper(strings.TrimSpace(*p.Country))
+		if !ValidCountry(c) {
+			return p, fmt.Sprintf("country %q is not a two-letter ISO 3166-1 code", *p.Country)
+		}
+		p.Country = &c
+	}
+	if p.ClientAccountID != nil {
+		id := strings.TrimSpace(*p.ClientAccountID)
+		if id != "" {
+			if reason := checkText("client_account_id", id); reason != "" {
+				return p, reason
+			}
+		}
+		p.ClientAccountID = &id
+	}
+	return p, ""
+}
+
+// merge applies the fields q gives over p (a later profile for the same email wins).
+func (p FreelancerProfile) merge(q FreelancerProfile) FreelancerProfile {
+	p.Name = cmp.Or(q.Name, p.Name)
+	p.Country = cmp.Or(q.Country, p.Country)
+	p.TopRated = cmp.Or(q.TopRated, p.TopRated)
+	p.EmailOptOut = cmp.Or(q.EmailOptOut, p.EmailOptOut)
+	p.ClientAccountID = cmp.Or(q.ClientAccountID, p.ClientAccountID)
+	return p
+}
+
+// UpsertFreelancers creates or updates freelancers' profiles by email, in one
+// transaction, and answers each profile in order. A new email creates a freelancer with
+// no password: they exist for the rules (a friend must be new to the marketplace; fraud
+// flags use client_account_id) but cannot sign in. An admin's email is refused: staff
+// are not managed by the marketplace. Several profiles for one email apply in order.
+//
+// Set-based like RecordEarnings: per 1000 profiles, one lookup, one multi-row INSERT ...
+// ON CONFLICT DO NOTHING and one UPDATE ... FROM (VALUES ...).
+func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProfile) ([]ProfileResult, error) {
+	results := make([]ProfileResult, len(profiles))
+	merged := map[string]FreelancerProfile{}
+	itemsOf := map[string][]int{}
+	var emails []string
+	for i, raw := range profiles {
+		results[i].Email = raw.Email
+		p, reason := raw.check()
+		if reason != "" {
+			results[i].Status, results[i].Reason = ProfileRejected, reason
+			continue
+		}
+		if prev, ok := merged[p.Email]; ok {
+			p = prev.merge(p)
+		} else {
+			emails = append(emails, p.Email)
+		}
+		merged[p.Email] = p
+		itemsOf[p.Email] = append(itemsOf[p.Email], i)
+	}
+	answer := func(email string, id int64, status ProfileStatus, reason string) {
+		for _, i := range itemsOf[email] {
+			results[i] = ProfileResult{Email: profiles[i].Email, UserID: id, Status: status, Reason: reason}
+		}
+	}
+
+	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		now := s.Now()
+		existing, err := usersByEmail(tx, emails)
+		if err != nil {
+			return err
+		}
+		var create, update []FreelancerProfile
+		for _, email := range emails {
+			p := merged[email]
+			switch u, ok := existing[email]; {
+			case ok && u.IsAdmin():
+				answer(email, 0, ProfileRejected, "this email belongs to program staff")
+			case ok:
+				update = append(update, p)
+			case p.Name == nil || *p.Name == "":
+				answer(email, 0, ProfileRejected, "name is required to create a freelancer")
+			default:
+				create = append(create, p)
+			}
+		}
+
+		created, err := insertFreelancers(tx, create, now)
+		if err != nil {
+			return err
+		}
+		var raced []string // created by someone else since the lookup
+		for _, p := range create {
+			if id, ok := created[p.Email]; ok {
+				answer(p.Email, id, ProfileCreated, "")
+			} else {
+				raced = append(raced, p.Email)
+			}
+		}
+		if len(raced) > 0 {
+			again, err := usersByEmail(tx, raced)
+			if err != nil {
+				return err
+			}
+			for _, email := range raced {
+				if again[email].IsAdmin() {
+					answer(email, 0, ProfileRejected, "this email belongs to program staff")
+				} else {
+					update = append(update, merged[email])
+				}
+			}
+		}
+
+		updated, err := updateFreelancers(tx, update, now)
+		if err != nil {
+			return err
+		}
+		for _, p := range update {
+			if id, ok := updated[p.Email]; ok {
+				answer(p.Email, id, ProfileUpdated, "")
+			} else {
+				answer(p.Email, 0, ProfileRejected, "this email belongs to program staff")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// usersByEmail looks up users by (normalised) email.
+func usersByEmail(tx *gorm.DB, emails []string) (map[string]User, error) {
+	users, err := findIn[User](tx, "email", emails, "id", "email", "role")
+	out := make(map[string]User, len(users))
+	for _, u := range users {
+		out[u.Email] = u
+	}
+	return out, err
+}
+
+// insertFreelancers creates password-less freelancers, skipping emails taken meanwhile,
+// and returns the ids of those it created by email.
+func insertFreelancers(tx *gorm.DB, profiles []FreelancerProfile, now time.Time) (map[string]int64, error) {
+	created := map[string]int64{}
+	cols := slices.Repeat([]string{"?"}, 12)
+	err := chunks(profiles, func(part []FreelancerProfile) error {
+		args := make([]any, 0, len(part)*len(cols))
+		for _, p := range part {
+			var clientID any
+			if p.ClientAccountID != nil && *p.ClientAccountID != "" {
+				clientID = *p.ClientAccountID
+			}
+			args = append(args, string(RoleFreelancer), p.Email, *p.Name, "", derefOr(p.Country, ""),
+				derefOr(p.TopRated, false), derefOr(p.EmailOptOut, false), clientID, "", 1, now, now)
+		}
+		var rows []User
+		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
+		err := tx.Raw("INSERT INTO users (role, email, name, password_hash, country, top_rated, email_opt_out, "+
+			"client_account_id, signup_ip, session_version, created_at, updated_at) VALUES "+placeholders(len(part), cols...)+
+			" ON CONFLICT (email) DO NOTHING RETURNING id, email", args...).Scan(&rows).Error
+		for _, u := range rows {
+			created[u.Email] = u.ID
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create freelancers: %w", err)
+	}
+	return created, nil
+}
+
+// updateFreelancers applies the given fields of each profile to existing freelancers
+// (never to an admin) in one statement per chunk, and returns the ids it updated.
+func updateFreelancers(tx *gorm.DB, profiles []FreelancerProfile, now time.Time) (map[string]int64, error) {
+	updated := map[string]int64{}
+	cols := []string{"CAST(? AS TEXT)", "CAST(? AS TEXT)", "CAST(? AS TEXT)", "CAST(? AS BOOLEAN)", "CAST(? AS BOOLEAN)", "CAST(? AS TEXT)"}
+	err := chunks(profiles, func(part []FreelancerProfile) error {
+		args := []any{now}
+		for _, p := range part {
+			args = append(args, p.Email, ptrValue(p.Name), ptrValue(p.Country), ptrValue(p.TopRated), ptrValue(p.EmailOptOut), ptrValue(p.ClientAccountID))
+		}
+		args = append(args, RoleFreelancer)
+		var rows []User
+		// Raw SQL: one UPDATE for many rows; a NULL in VALUES keeps the stored value.
+		err := tx.Raw("UPDATE users SET updated_at = ?, name = COALESCE(v.column2, users.name), "+
+			"country = COALESCE(v.column3, users.country), top_rated = COALESCE(v.column4, users.top_rated), "+
+			"email_opt_out = COALESCE(v.column5, users.email_opt_out), "+
+			"client_account_id = CASE WHEN v.column6 IS NULL THEN users.client_account_id ELSE NULLIF(v.column6, '') END "+
+			"FROM (VALUES "+placeholders(len(part), cols...)+") AS v WHERE users.email = v.column1 AND users.role = ? "+
+			"RETURNING id, email", args...).Scan(&rows).Error
+		for _, u := range rows {
+			updated[u.Email] = u.ID
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update freelancers: %w", err)
+	}
+	return updated, nil
+}
+
+func derefOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// ptrValue is *p, or nil (SQL NULL) for a nil pointer.
+func ptrValue[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
 }

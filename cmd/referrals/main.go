@@ -35,6 +35,7 @@ commands:
                              invite every eligible freelancer not yet invited;
                              --reminders also sends the reminders that are due
   payouts pay --month YYYY-MM  pay the approved credits of that month's batch
+  earnings import FILE       import an earnings CSV, all or nothing
 `
 
 func main() {
@@ -119,6 +120,11 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			return c.payoutsPay(ctx, flags)
 		}
 		return usageError{"payouts: the only subcommand is 'payouts pay'"}
+	case "earnings":
+		if name, flags := sub(); name == "import" {
+			return c.earningsImport(ctx, flags)
+		}
+		return usageError{"earnings: the only subcommand is 'earnings import FILE'"}
 	case "help", "-h", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil

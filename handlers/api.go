@@ -1,0 +1,67 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+
+	"github.com/labstack/echo/v4"
+
+	"referrals/models"
+)
+
+// The machine API (SPEC §4) answers JSON: 200 with one result per item, in order, or an
+// error {"error": "..."} from the error handler. A body it cannot read applies nothing.
+
+// decodeAPIBody reads the verified body into v, or answers 400 saying what is wrong.
+func decodeAPIBody(c echo.Context, v any) error {
+	err := json.Unmarshal(apiBody(c), v)
+	if err == nil {
+		return nil
+	}
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	msg := "The body is not valid JSON."
+	switch {
+	case errors.As(err, &syntax):
+		msg = fmt.Sprintf("The body is not valid JSON (at byte %d): %s.", syntax.Offset, syntax.Error())
+	case errors.As(err, &typ) && typ.Field == "":
+		msg = "The body must be a JSON object."
+	case errors.As(err, &typ):
+		msg = fmt.Sprintf("%s must be %s, not a JSON %s.", typ.Field, jsonKind(typ.Type), typ.Value)
+	}
+	return echo.NewHTTPError(http.StatusBadRequest, msg+" Nothing was applied.").SetInternal(err)
+}
+
+// jsonKind names what a Go type accepts, for an error message.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64:
+		return "a whole number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Struct:
+		return "an object"
+	}
+	return "something else"
+}
+
+// checkItems refuses a missing list or one longer than the API takes.
+func checkItems(key string, n int, present bool) error {
+	switch {
+	case !present:
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(`The body must be {"%s": [...]}. Nothing was applied.`, key))
+	case n > models.MaxEarningsBatch:
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("At most %d %s per request; this one has %d. Nothing was applied.", models.MaxEarningsBatch, key, n))
+	}
+	return nil
+}
