@@ -50,7 +50,6 @@ func (b *browser) flashAfter(res response) string {
 	return text(f)
 }
 
-
 // adminRoutes lists every route under /admin with its parameters filled in.
 func adminRoutes(t *testing.T, db *modelstest.DB) [][2]string {
 	e, err := handlers.New(handlers.Options{Store: db.Store, BaseURL: modelstest.BaseURL, SessionSecret: []byte("test-session-secret-of-at-least-32-bytes")})

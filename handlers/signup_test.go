@@ -363,7 +363,6 @@ func firstTag(doc *html.Node, tag string) *html.Node {
 	return find(doc, func(n *html.Node) bool { return n.Data == tag })
 }
 
-
 func hasClass(class string) func(*html.Node) bool {
 	return func(n *html.Node) bool {
 		for _, c := range strings.Fields(attr(n, "class")) {
