@@ -195,12 +195,16 @@ func artifacts(t *testing.T) string {
 	return dir
 }
 
-// shoot saves full-page screenshots of the current page at desktop and phone widths.
+// shoot saves full-page screenshots of the current page at desktop and phone widths, and
+// fails when the page does not fit the width (sideways scrolling).
 func (b *browser) shoot(name string) {
 	b.t.Helper()
 	dir := artifacts(b.t)
 	for _, width := range []int64{1280, 390} {
 		b.do(chromedp.EmulateViewport(width, 900))
+		if over := value(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth - document.documentElement.clientWidth`)); over > 0 {
+			b.t.Errorf("%s: the page is %dpx wider than a %dpx screen", name, over, width)
+		}
 		png := value(b, chromedp.FullScreenshot(100))
 		file := filepath.Join(dir, fmt.Sprintf("%s-%d.png", name, width))
 		if err := os.WriteFile(file, png, 0o644); err != nil {

@@ -189,3 +189,83 @@ func TestAnUnknownInviteCodeShowsTheNotValidPage(t *testing.T) {
 	b.checkA11y("/r/unknown")
 	b.shoot("landing-invalid")
 }
+
+// acceptDialogs accepts every confirm dialog the page opens, as a person clicking OK.
+func (b *browser) acceptDialogs() {
+	opened := chromedp.Events(b.ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range opened {
+			if err != nil {
+				return
+			}
+			chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+}
+
+func TestAnAdminApprovesAndPaysAndTheReferrerSeesTheCredit(t *testing.T) {
+	s := startSite(t)
+	admin := newBrowser(t, s)
+	admin.acceptDialogs()
+	admin.signIn("admin@example.com")
+	admin.visit("/admin/payouts", "admin-payouts")
+
+	// Priya qualified in the demo and waits for review: approve her row.
+	approve := chromedp.JSPath(`[...document.querySelectorAll("tbody tr")].find(r => r.textContent.includes("Priya Patel")).querySelector("button[formaction$='/approve']")`)
+	value(admin, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.Click(approve)))
+	if got := admin.text(".flash"); !strings.Contains(got, "pproved") {
+		t.Fatalf("after approving, the page says %q", got)
+	}
+	admin.visit("/admin/batches", "admin-batches")
+	month := value(admin, chromedp.Evaluate[string](`document.querySelector("tbody a[href^='/admin/batches/']").getAttribute("href")`))
+	admin.visit(month, "admin-batch")
+	admin.submit("#pay-batch")
+	if got := admin.text(".flash"); !strings.Contains(got, "Paid") && !strings.Contains(got, "paid") {
+		t.Fatalf("after paying, the page says %q", got)
+	}
+	admin.shoot("admin-batch-paid")
+	for _, path := range []string{"/admin", "/admin/referrals", "/admin/programs", "/admin/programs/customer-service", "/admin/audit", "/admin/outbox", "/admin/earnings/import"} {
+		admin.visit(path, "admin"+strings.ReplaceAll(strings.TrimPrefix(path, "/admin"), "/", "-"))
+	}
+
+	maria := newBrowser(t, s)
+	maria.signIn("maria@example.com")
+	maria.visit("/transactions", "transactions")
+	rows := value(maria, chromedp.Evaluate[[]string](`[...document.querySelectorAll("tbody tr")].map(r => r.innerText.replace(/\s+/g, " "))`))
+	found := false
+	for _, r := range rows {
+		if strings.Contains(r, "Referral bonus - Priya Patel") && strings.Contains(r, "$100.00") && strings.Contains(r, "$0.00") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("Maria's transactions do not show Priya's $100.00 credit with fee $0.00: %q", rows)
+	}
+	maria.visit("/dashboard", "dashboard-after-payment")
+}
+
+func TestTheApproveFormWorksWithTheKeyboard(t *testing.T) {
+	s := startSite(t)
+	admin := newBrowser(t, s)
+	admin.signIn("admin@example.com")
+	admin.open("/admin/payouts")
+	admin.do(chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); window.scrollTo(0, 0)`))
+	found := false
+	for range 40 {
+		admin.do(chromedp.KeyEvent(kb.Tab))
+		if value(admin, chromedp.Evaluate[bool](`!!document.activeElement.getAttribute("formaction")?.endsWith("/approve")`)) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		t.Fatal("no Approve button can be reached with Tab")
+	}
+	value(admin, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent(kb.Enter)))
+	if got := admin.text(".flash"); !strings.Contains(got, "pproved") {
+		t.Fatalf("after Enter on Approve the page says %q", got)
+	}
+	if n := s.DB.Count(t, "payouts", "status = 'pending_review'"); n != 0 {
+		t.Fatalf("%d payouts still pending after approving with the keyboard", n)
+	}
+}
