@@ -11,7 +11,9 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// EmailKind names the five emails of R13.
+// EmailKind names an email: the five of R13, and the review decision that tells a
+// referrer their credit was approved (with the date it will be paid by) or rejected (with
+// the reason), so nobody learns of a rejection only by its absence.
 type EmailKind string
 
 const (
@@ -19,6 +21,8 @@ const (
 	EmailReminder        EmailKind = "reminder"
 	EmailFriendJoined    EmailKind = "friend_joined"
 	EmailFriendQualified EmailKind = "friend_qualified"
+	EmailCreditApproved  EmailKind = "credit_approved"
+	EmailCreditRejected  EmailKind = "credit_rejected"
 	EmailCreditPaid      EmailKind = "credit_paid"
 )
 
@@ -70,6 +74,8 @@ type EmailMessage struct {
 	AmountCents int64
 	// DueDate is when an approved credit will be paid at the latest.
 	DueDate time.Time
+	// Reason is why a credit was rejected.
+	Reason string
 }
 
 // EmailContent is an email written out.

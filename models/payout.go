@@ -75,9 +75,9 @@ func ValidateRejectReason(reason string) (string, error) {
 
 // Approve applies R10 to one pending payout: it joins the batch of the calendar month of
 // now in the program's time zone (R11). The first decision wins; a payout already
-// approved or rejected is left as it is and ErrAlreadyDecided returned. The decision and
-// its audit event commit together. No email goes to the referrer: R13 has none for a
-// decision, and the "credit paid" email follows when the batch pays.
+// approved or rejected is left as it is and ErrAlreadyDecided returned. The decision, its
+// audit event and the email telling the referrer (with the date it will be paid by)
+// commit together.
 func (s *Store) Approve(ctx context.Context, actor Actor, payoutID int64) (Payout, error) {
 	return s.decide(ctx, actor, payoutID, PayoutApproved, "")
 }
@@ -95,7 +95,7 @@ func (s *Store) Reject(ctx context.Context, actor Actor, payoutID int64, reason 
 
 // decide moves a pending payout to status in one transaction. The conditional update
 // (WHERE status = 'pending_review') is what makes the first decision win, whatever the
-// concurrency: a second one matches no row and changes nothing, audit included.
+// concurrency: a second one matches no row and changes nothing, audit and email included.
 func (s *Store) decide(ctx context.Context, actor Actor, payoutID int64, status PayoutStatus, reason string) (Payout, error) {
 	var out Payout
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
@@ -124,12 +124,36 @@ func (s *Store) decide(ctx context.Context, actor Actor, payoutID int64, status 
 		if err := tx.Take(&out, payoutID).Error; err != nil {
 			return err
 		}
-		return s.audit(tx, actor, "payout."+decisionVerb(status), payoutTarget(payoutID), details)
+		if err := s.audit(tx, actor, "payout."+decisionVerb(status), payoutTarget(payoutID), details); err != nil {
+			return err
+		}
+		return s.queueDecisionEmail(tx, out, prog)
 	})
 	if err != nil {
 		return Payout{}, fmt.Errorf("%s payout %d: %w", decisionVerb(status), payoutID, err)
 	}
 	return out, nil
+}
+
+// queueDecisionEmail tells the referrer what became of their credit. One per payout:
+// only the first decision gets this far.
+func (s *Store) queueDecisionEmail(tx *gorm.DB, p Payout, prog Program) error {
+	var referrer, friend User
+	if err := tx.Take(&referrer, p.ReferrerID).Error; err != nil {
+		return err
+	}
+	if err := tx.Joins("JOIN referrals r ON r.friend_id = users.id").Where("r.id = ?", p.ReferralID).Take(&friend).Error; err != nil {
+		return err
+	}
+	msg := EmailMessage{Kind: EmailCreditRejected, To: referrer, Program: prog, FriendName: friend.Name, AmountCents: p.AmountCents, Reason: p.RejectReason}
+	if p.Status == PayoutApproved {
+		due, err := prog.DueDate(*p.BatchMonth)
+		if err != nil {
+			return err
+		}
+		msg.Kind, msg.DueDate = EmailCreditApproved, due
+	}
+	return s.queueEmail(tx, fmt.Sprintf("decision:%d", p.ID), msg)
 }
 
 func decisionVerb(status PayoutStatus) string {

@@ -69,9 +69,8 @@ func TestApprovalJoinsTheBatchOfTheMonthInTheProgramsTimeZone(t *testing.T) {
 		if d.DecidedByEmail == nil || *d.DecidedByEmail != "staff@example.com" {
 			t.Errorf("decided by email %v", d.DecidedByEmail)
 		}
-		// R13 has no email for a decision; the referrer hears when the credit is paid.
-		if n := db.Count(t, "emails", "kind NOT IN ('invitation', 'friend_joined')"); n != 0 {
-			t.Errorf("%d emails queued by the approval", n)
+		if n := db.Count(t, "emails", "kind = 'credit_approved' AND body_text LIKE '%by Apr 5, 2019%'"); n != 1 {
+			t.Errorf("%d approval emails with the due date, want 1", n)
 		}
 	})
 }
@@ -128,6 +127,9 @@ func TestRejectionNeedsAReason(t *testing.T) {
 		if n := db.Count(t, "audit_events", "action = 'payout.reject' AND details LIKE '%second account%'"); n != 1 {
 			t.Errorf("%d audit events with the reason, want 1", n)
 		}
+		if n := db.Count(t, "emails", "kind = 'credit_rejected' AND body_text LIKE '%second account%'"); n != 1 {
+			t.Errorf("%d rejection emails with the reason, want 1", n)
+		}
 		if _, err := db.Store.Approve(ctx, admin, f.Payout); !errors.Is(err, models.ErrAlreadyDecided) {
 			t.Errorf("approval after rejection: %v", err)
 		}
@@ -163,8 +165,8 @@ func TestTwentyConcurrentApprovalsMakeOneDecision(t *testing.T) {
 		if n := db.Count(t, "audit_events", "target = ?", fmt.Sprintf("payout:%d", f.Payout)); n != 1 {
 			t.Fatalf("%d audit events, want 1", n)
 		}
-		if n := db.Count(t, "emails", "kind NOT IN ('invitation', 'friend_joined')"); n != 0 {
-			t.Fatalf("%d emails queued by the decisions", n)
+		if n := db.Count(t, "emails", "kind IN ('credit_approved', 'credit_rejected')"); n != 1 {
+			t.Fatalf("%d decision emails, want 1", n)
 		}
 	})
 }

@@ -135,6 +135,10 @@ func EmailKindLabel(k models.EmailKind) string {
 		return "Friend joined"
 	case models.EmailFriendQualified:
 		return "Friend qualified"
+	case models.EmailCreditApproved:
+		return "Credit approved"
+	case models.EmailCreditRejected:
+		return "Credit rejected"
 	case models.EmailCreditPaid:
 		return "Credit paid"
 	}

@@ -80,6 +80,23 @@ func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
 		}
 		v.LinkLabel, v.Link = "Open your dashboard", base+"/dashboard"
 		v.Footer = transactionalFooter
+	case models.EmailCreditApproved:
+		subject = fmt.Sprintf("Your %s referral credit was approved", Money(msg.AmountCents))
+		v.Lines = []string{
+			fmt.Sprintf("Your %s credit for referring %s was approved.", Money(msg.AmountCents), msg.FriendName),
+			fmt.Sprintf("It will be paid to your account, with no fee, by %s.", Day(msg.DueDate)),
+		}
+		v.LinkLabel, v.Link = "Open your dashboard", base+"/dashboard"
+		v.Footer = transactionalFooter
+	case models.EmailCreditRejected:
+		subject = "Your referral credit for " + msg.FriendName + " was not approved"
+		v.Lines = []string{
+			fmt.Sprintf("We reviewed the %s credit for referring %s and could not approve it.", Money(msg.AmountCents), msg.FriendName),
+			"The reason: " + msg.Reason,
+			"If you think this is a mistake, reply to this email and tell us what we missed.",
+		}
+		v.LinkLabel, v.Link = "Read the program terms", base+"/help"
+		v.Footer = transactionalFooter
 	case models.EmailCreditPaid:
 		subject = fmt.Sprintf("Your %s referral credit was paid", Money(msg.AmountCents))
 		v.Lines = []string{
