@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -10,7 +12,8 @@ import (
 	"referrals/views"
 )
 
-// The admin's read-only lists: referrals, the audit log and the outbox.
+// The admin's lists: referrals, the audit log and the outbox (where a failed email can
+// be sent again).
 
 // adminLocation is the zone times are shown in on pages that span programs: the
 // default program zone, shown with its abbreviation so nothing is ambiguous.
@@ -79,4 +82,21 @@ func (h *Handler) adminEmail(c echo.Context) error {
 		return err
 	}
 	return render(c, http.StatusOK, views.AdminEmail(h.page(c, e.Subject, "/admin/outbox"), e, adminLocation()))
+}
+
+// adminRetryEmail queues a failed email again, for an admin who checked it never arrived.
+func (h *Handler) adminRetryEmail(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	err = h.store.RetryEmail(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), id)
+	target := fmt.Sprintf("/admin/outbox/%d", id)
+	switch {
+	case errors.Is(err, models.ErrEmailNotFailed):
+		return h.redirectWithFlash(c, target, views.FlashInfo, "This email is not failed any more: it was queued again already.")
+	case err != nil:
+		return err
+	}
+	return h.redirectWithFlash(c, target, views.FlashSuccess, "Queued again. It goes out with the next delivery.")
 }

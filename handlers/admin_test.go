@@ -515,3 +515,31 @@ func TestReferralsAuditAndOutboxLists(t *testing.T) {
 		}
 	})
 }
+
+func TestAFailedEmailCanBeSentAgainOnce(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		pendingFor(t, a, "Sam Rivera")
+		var id int64
+		db.QueryRow(t, "SELECT MIN(id) FROM emails", []any{&id})
+		db.Exec(t, "UPDATE emails SET status = 'failed', attempts = 12, last_error = '550 mailbox unavailable' WHERE id = ?", id)
+
+		page := parse(t, b.get(fmt.Sprintf("/admin/outbox/%d", id)).body)
+		if byID(page, "retry-email") == nil {
+			t.Fatal("a failed email has no Send again button")
+		}
+		if got := b.flashAfter(b.post(fmt.Sprintf("/admin/outbox/%d/retry", id), nil, true)); !strings.Contains(got, "Queued again") {
+			t.Errorf("retry says %q", got)
+		}
+		if db.Count(t, "emails", "id = ? AND status = 'queued'", id) != 1 || db.Count(t, "audit_events", "action = 'email.retry'") != 1 {
+			t.Error("the email was not queued again, or the retry was not audited")
+		}
+		if got := b.flashAfter(b.post(fmt.Sprintf("/admin/outbox/%d/retry", id), nil, true)); !strings.Contains(got, "not failed") {
+			t.Errorf("a second retry says %q", got)
+		}
+		if byID(parse(t, b.get(fmt.Sprintf("/admin/outbox/%d", id)).body), "retry-email") != nil {
+			t.Error("a queued email offers Send again")
+		}
+	})
+}

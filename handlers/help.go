@@ -14,7 +14,7 @@ func (h *Handler) help(c echo.Context) error {
 	ctx := c.Request().Context()
 	m := views.HelpModel{Now: h.store.Now()}
 	if slug := c.QueryParam("program"); slug != "" {
-		p, err := h.store.ProgramBySlug(ctx, slug)
+		p, err := h.store.PublishedProgramBySlug(ctx, slug)
 		if err != nil {
 			return err
 		}

@@ -64,6 +64,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.GET("/audit", h.adminAudit)
 	admin.GET("/outbox", h.adminOutbox)
 	admin.GET("/outbox/:id", h.adminEmail)
+	admin.POST("/outbox/:id/retry", h.adminRetryEmail)
 	admin.GET("/earnings/import", h.earningsImportPage)
 	admin.POST("/earnings/import", h.earningsImport)
 }

@@ -26,6 +26,11 @@ const (
 	EmailCreditPaid      EmailKind = "credit_paid"
 )
 
+// EmailKinds lists every kind, in the order of a referral's life.
+func EmailKinds() []EmailKind {
+	return []EmailKind{EmailInvitation, EmailReminder, EmailFriendJoined, EmailFriendQualified, EmailCreditApproved, EmailCreditRejected, EmailCreditPaid}
+}
+
 // Marketing reports whether an opted-out freelancer must not get this kind; the others
 // are transactional (R13).
 func (k EmailKind) Marketing() bool { return k == EmailInvitation || k == EmailReminder }
@@ -42,6 +47,11 @@ const (
 	// EmailFailed will not be tried again; LastError says why.
 	EmailFailed EmailStatus = "failed"
 )
+
+// EmailStatuses lists every status, in delivery order.
+func EmailStatuses() []EmailStatus {
+	return []EmailStatus{EmailQueued, EmailSending, EmailSent, EmailFailed}
+}
 
 // Email is one message in the outbox. Its dedupe key is unique, so whatever causes it
 // twice queues it once.
@@ -96,6 +106,9 @@ type EmailRenderer interface {
 // with the same dedupe key is dropped, job and all, so reruns and redeliveries never
 // queue twice.
 func (s *Store) queueEmail(tx *gorm.DB, dedupeKey string, msg EmailMessage) error {
+	if msg.Kind.Marketing() && msg.To.EmailOptOut {
+		return nil // R13: opted-out freelancers get no invitation or reminder
+	}
 	content, err := s.emails.RenderEmail(msg)
 	if err != nil {
 		return fmt.Errorf("render %s email: %w", msg.Kind, err)

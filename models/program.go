@@ -268,6 +268,16 @@ func Featured(programs []Program, now time.Time) *Program {
 	return ended
 }
 
+// PublishedProgramBySlug loads a program anyone may read the terms of: active or ended,
+// never a draft.
+func (s *Store) PublishedProgramBySlug(ctx context.Context, slug string) (Program, error) {
+	p, err := s.ProgramBySlug(ctx, slug)
+	if err == nil && p.Status == ProgramDraft {
+		return Program{}, ErrNotFound
+	}
+	return p, err
+}
+
 // ActivePrograms lists the active programs, the soonest deadline first.
 func (s *Store) ActivePrograms(ctx context.Context) ([]Program, error) {
 	var ps []Program

@@ -333,7 +333,7 @@ func helpTerms(prog models.Program, now time.Time) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, " in time?</dt><dd>The referral expires at the deadline and no credit is paid. Your friend keeps their free Freelancer Plus month.</dd><dt>Why might a credit be rejected?</dt><dd>Credits are reviewed for abuse, such as referring yourself, paying your own referral as a client, or earnings that are refunded. A rejected credit always comes with a reason.</dd></dl></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, " in time?</dt><dd>The referral expires at the deadline and no credit is paid. Your friend keeps their free Freelancer Plus.</dd><dt>Why might a credit be rejected?</dt><dd>Credits are reviewed for abuse, such as referring yourself, paying your own referral as a client, or earnings that are refunded. A rejected credit always comes with a reason.</dd></dl></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

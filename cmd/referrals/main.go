@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // program time zones work on machines without a zoneinfo database
 
 	"referrals/models"
 )
@@ -71,12 +72,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "referrals: "+oneLine(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintln(stderr, "run 'referrals help' for usage")
+		fmt.Fprintln(stderr, "referrals: "+oneLine(err.Error())+" (run 'referrals help' for usage)")
 		return 2
 	}
+	fmt.Fprintln(stderr, "referrals: "+oneLine(err.Error()))
 	return 1
 }
 
