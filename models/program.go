@@ -285,9 +285,27 @@ func (s *Store) ActivePrograms(ctx context.Context) ([]Program, error) {
 	return ps, err
 }
 
+// lockedOnceReferred are the settings friends earn under. Once a program has a referral,
+// earnings have been counted (or ignored), payouts created and due dates told against
+// them, so changing one would silently rewrite money already decided: they are fixed,
+// and a different rule is a new program.
+var lockedOnceReferred = []string{"categories", "threshold_cents", "deadline", "time_zone", "payout_business_days"}
+
+// lockedField is the form field of a locked setting.
+func lockedField(setting string) string {
+	switch setting {
+	case "threshold_cents":
+		return "threshold"
+	case "payout_business_days":
+		return "business_days"
+	}
+	return setting
+}
+
 // UpdateProgram applies an admin's edit to the program slug (which itself never changes:
-// the command line and the audit log name programs by it). Invalid input is a field
-// error and changes nothing. The audit event lists each setting that changed, from and to.
+// the command line and the audit log name programs by it). Invalid input, or a change to
+// a setting friends already earn under (see lockedOnceReferred), is a field error and
+// changes nothing. The audit event lists each setting that changed, from and to.
 func (s *Store) UpdateProgram(ctx context.Context, actor Actor, slug string, in ProgramInput) (Program, error) {
 	in.Slug = slug
 	next, err := in.program()
@@ -304,6 +322,21 @@ func (s *Store) UpdateProgram(ctx context.Context, actor Actor, slug string, in 
 		if len(changes) == 0 {
 			next = cur
 			return nil
+		}
+		var referred int64
+		if err := tx.Model(&Referral{}).Where("program_id = ?", cur.ID).Limit(1).Count(&referred).Error; err != nil {
+			return err
+		}
+		if referred > 0 {
+			fe := FieldErrors{}
+			for _, setting := range lockedOnceReferred {
+				if _, changed := changes[setting]; changed {
+					fe.Add(lockedField(setting), "Friends have already signed up and earned under this setting, so it cannot change. Start a new program for different rules.")
+				}
+			}
+			if err := fe.Err(); err != nil {
+				return err
+			}
 		}
 		next.UpdatedAt = s.Now()
 		if err := tx.Save(&next).Error; err != nil {

@@ -100,3 +100,30 @@ func TestProgramsListWithTheirCounts(t *testing.T) {
 		}
 	})
 }
+
+func TestTheRulesFriendsEarnUnderAreFixedOnceSomeoneSignedUp(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		p, _, code := invited(t, db)
+		if _, err := db.Store.SignUpFriend(ctx, friend("sam@example.com", code)); err != nil {
+			t.Fatal(err)
+		}
+		admin := models.CLIActor()
+		locked := p.Input()
+		locked.Threshold, locked.Deadline, locked.Categories = "400", "2019-05-15", []string{"Customer Service", "Writing"}
+		_, err := db.Store.UpdateProgram(ctx, admin, p.Slug, locked)
+		fe, ok := models.AsFieldErrors(err)
+		if !ok || fe["threshold"] == "" || fe["deadline"] == "" || fe["categories"] == "" {
+			t.Fatalf("changing the rules after a sign-up: err = %v", err)
+		}
+		if got, _ := db.Store.ProgramBySlug(ctx, p.Slug); got.ThresholdCents != p.ThresholdCents || !got.Deadline.Equal(p.Deadline) {
+			t.Fatal("a refused edit changed the program")
+		}
+		free := p.Input()
+		free.Name, free.Reward = "Customer Service referrals 2019", "150"
+		got, err := db.Store.UpdateProgram(ctx, admin, p.Slug, free)
+		if err != nil || got.Name != free.Name || got.RewardCents != 15000 {
+			t.Fatalf("changing the name and the reward: %+v, %v", got, err)
+		}
+	})
+}

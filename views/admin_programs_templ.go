@@ -556,7 +556,7 @@ func AdminProgram(p Page, m AdminProgramModel) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</section><section class=\"card medium-wrap\" aria-labelledby=\"settings-title\"><h2 id=\"settings-title\">Settings</h2><p class=\"muted\">Changes apply from now on and are recorded in the audit log. Credits already created keep their amount.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</section><section class=\"card medium-wrap\" aria-labelledby=\"settings-title\"><h2 id=\"settings-title\">Settings</h2><p class=\"muted\">Changes apply from now on and are recorded in the audit log. Credits already created keep their amount. Once friends have signed up, the rules they earn under (categories, threshold, deadline, time zone, payout business days) are fixed: different rules need a new program.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
