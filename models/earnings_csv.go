@@ -64,7 +64,13 @@ func ParseEarningsCSV(name string, r io.Reader) (EarningsFile, error) {
 	}
 
 	var bad BadRows
-	seen := map[string]int{} // id -> line
+	// id -> the line it first appeared on and its values. A repeat with the same values is
+	// a duplicate (reported as such when applied); with other values it is a bad row.
+	type firstSeen struct {
+		line   int
+		values string
+	}
+	seen := map[string]firstSeen{}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -86,10 +92,11 @@ func ParseEarningsCSV(name string, r io.Reader) (EarningsFile, error) {
 		field := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
 		ev, problems := csvEvent(field)
 		if ev.ID != "" {
-			if prev, dup := seen[ev.ID]; dup {
-				problems = append(problems, fmt.Sprintf("id %q already appears on line %d", ev.ID, prev))
-			} else {
-				seen[ev.ID] = line
+			values := fmt.Sprint(ev)
+			if prev, dup := seen[ev.ID]; !dup {
+				seen[ev.ID] = firstSeen{line, values}
+			} else if prev.values != values {
+				problems = append(problems, fmt.Sprintf("id %q already appears on line %d with other values", ev.ID, prev.line))
 			}
 		}
 		if len(problems) > 0 {

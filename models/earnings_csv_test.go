@@ -54,7 +54,7 @@ func TestParseEarningsCSVReportsEveryBadRowAndReturnsNothing(t *testing.T) {
 		",,,,,\n" + // 5
 		"bad_4,sam@example.com,10,Customer Service,cl_9,2019-02-30\n" + // 6
 		"bad_5,sam@example.com,10,Customer Service,cl_9,03/02/2019\n" + // 7
-		"ok_1,sam@example.com,10.00,Customer Service,cl_9,2019-03-02\n" + // 8
+		"ok_1,sam@example.com,11.00,Customer Service,cl_9,2019-03-02\n" + // 8
 		"bad_7,sam@example.com,10\n" + // 9
 		"bad_8,not-an-email,0,Customer Service,cl_9,2019-03-02\n" + // 10
 		"bad_9,sam@example.com,$5,Customer Service,cl_9,2019-03-02\n" // 11
@@ -72,7 +72,7 @@ func TestParseEarningsCSVReportsEveryBadRowAndReturnsNothing(t *testing.T) {
 		5:  {"id is empty", "freelancer_email is empty", "amount is empty", "category is empty", "client_id is empty", "occurred_at is empty"},
 		6:  {`occurred_at "2019-02-30" is not a time like 2019-03-01T17:00:00Z (RFC 3339) or a date like 2019-03-01`},
 		7:  {`occurred_at "03/02/2019"`},
-		8:  {`id "ok_1" already appears on line 2`},
+		8:  {`id "ok_1" already appears on line 2 with other values`},
 		9:  {"has 3 fields; the header has 6"},
 		10: {`freelancer_email "not-an-email" is not an email address`, "amount is 0"},
 		11: {`amount "$5" must be a number of dollars`},
@@ -92,6 +92,25 @@ func TestParseEarningsCSVReportsEveryBadRowAndReturnsNothing(t *testing.T) {
 	if msg := err.Error(); !strings.HasPrefix(msg, "9 bad rows, nothing was imported: line 3: ") {
 		t.Errorf("message %q", msg)
 	}
+}
+
+func TestARowRepeatedWithinAFileIsADuplicateNotAnError(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		in := "id,freelancer_email,amount,category,client_id,occurred_at\n" +
+			"e1,sam@example.com,10.00,Customer Service,cl_9,2019-03-02\n" +
+			"e1,sam@example.com,10.00,Customer Service,cl_9,2019-03-02\n"
+		file, err := models.ParseEarningsCSV("x.csv", strings.NewReader(in))
+		if err != nil || len(file.Events) != 2 {
+			t.Fatalf("%+v, %v", file, err)
+		}
+		sum, err := db.Store.ImportEarnings(context.Background(), models.CLIActor(), file)
+		if err != nil || sum.Duplicates != 1 {
+			t.Fatalf("summary %+v, %v; want one duplicate", sum, err)
+		}
+		if n := db.Count(t, "earnings", "external_id = 'e1'"); n != 1 {
+			t.Fatalf("%d rows for e1", n)
+		}
+	})
 }
 
 func TestParseEarningsCSVRefusesAWrongHeader(t *testing.T) {
