@@ -283,7 +283,7 @@ func TestCrossingTheThresholdQualifiesOnceWithOnePayoutAndOneEmail(t *testing.T)
 	})
 }
 
-func TestARefundBelowTheThresholdFlagsThePendingPayout(t *testing.T) {
+func TestARefundBelowTheThresholdFlagsTheUnpaidPayout(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		_, _, ref := referred(t, db)
 		record(t, db, earning("a", 50000))
@@ -304,13 +304,21 @@ func TestARefundBelowTheThresholdFlagsThePendingPayout(t *testing.T) {
 		if strings.Contains(payoutFlags(t, db, ref.ID), models.FlagBelowThreshold) {
 			t.Errorf("payout flags %s: want below_threshold gone once the total is back up", payoutFlags(t, db, ref.ID))
 		}
-		// A decided payout keeps the flags it was decided with.
+		// An approved, unpaid payout is flagged too, for whoever pays the batch.
 		if _, err := db.Store.DB().Exec("UPDATE payouts SET status = 'approved', batch_month = '2019-03'"); err != nil {
 			t.Fatal(err)
 		}
 		record(t, db, earning("refund2", -20000))
-		if strings.Contains(payoutFlags(t, db, ref.ID), models.FlagBelowThreshold) {
-			t.Error("an approved payout was flagged")
+		if !strings.Contains(payoutFlags(t, db, ref.ID), models.FlagBelowThreshold) {
+			t.Error("an approved, unpaid payout was not flagged by a refund below the threshold")
+		}
+		// A paid payout keeps the flags it was paid with.
+		if _, err := db.Store.DB().Exec("UPDATE payouts SET status = 'paid', paid_at = CURRENT_TIMESTAMP"); err != nil {
+			t.Fatal(err)
+		}
+		record(t, db, earning("again2", 30000))
+		if !strings.Contains(payoutFlags(t, db, ref.ID), models.FlagBelowThreshold) {
+			t.Error("a paid payout's flags changed")
 		}
 	})
 }

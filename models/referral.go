@@ -338,27 +338,29 @@ func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program) er
 	return nil
 }
 
-// markBelowThreshold keeps the below_threshold flag of the pending payouts of these
-// qualified referrals in step with their totals (R8): a refund that takes the total
-// below the threshold flags the payout for the reviewer; it is never dropped.
+// markBelowThreshold keeps the below_threshold flag of the unpaid payouts (pending review
+// or approved) of these qualified referrals in step with their totals (R8): a refund that
+// takes the total below the threshold flags the payout for the reviewer, and for whoever
+// pays the batch; it is never dropped. A paid payout keeps the flags it was paid with.
 func markBelowThreshold(tx *gorm.DB, ids []int64, counted map[int64]int64, programs map[int64]Program) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	var pending []Payout
-	if err := tx.Where("referral_id IN ? AND status = ?", ids, PayoutPendingReview).Find(&pending).Error; err != nil {
+	unpaid := []PayoutStatus{PayoutPendingReview, PayoutApproved}
+	var open []Payout
+	if err := tx.Where("referral_id IN ? AND status IN ?", ids, unpaid).Find(&open).Error; err != nil {
 		return err
 	}
-	for _, po := range pending {
+	for _, po := range open {
 		below := counted[po.ReferralID] < programs[po.ProgramID].ThresholdCents
 		flags, changed := setFlag(po.Flags, FlagBelowThreshold, below)
 		if !changed {
 			continue
 		}
 		// Rare (a refund across the threshold), so one statement per payout. The status
-		// condition leaves a payout decided meanwhile as it is.
+		// condition leaves a payout paid meanwhile as it is.
 		// A struct update, so that gorm applies the flags' JSON serializer.
-		err := tx.Model(&Payout{ID: po.ID}).Where("status = ?", PayoutPendingReview).
+		err := tx.Model(&Payout{ID: po.ID}).Where("status IN ?", unpaid).
 			Select("flags").Updates(&Payout{Flags: flags}).Error
 		if err != nil {
 			return fmt.Errorf("flag payout %d: %w", po.ID, err)
