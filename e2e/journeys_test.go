@@ -209,6 +209,9 @@ func TestAnAdminApprovesAndPaysAndTheReferrerSeesTheCredit(t *testing.T) {
 	admin.acceptDialogs()
 	admin.signIn("admin@example.com")
 	admin.visit("/admin/payouts", "admin-payouts")
+	admin.do(chromedp.Click(chromedp.CSS(".bulk-reject summary")))
+	admin.checkA11y("/admin/payouts with the rejection form open")
+	admin.shoot("admin-payouts-reject-open")
 
 	// Priya qualified in the demo and waits for review: approve her row.
 	approve := chromedp.JSPath(`[...document.querySelectorAll("tbody tr")].find(r => r.textContent.includes("Priya Patel")).querySelector("button[formaction$='/approve']")`)

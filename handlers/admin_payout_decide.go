@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -57,19 +58,49 @@ func (h *Handler) adminRejectPayout(c echo.Context) error {
 
 // adminApprovePayouts approves the selected payouts (`ids`) and says what became of them.
 func (h *Handler) adminApprovePayouts(c echo.Context) error {
+	return h.decidePayouts(c, "approved", func(actor models.Actor, ids []int64) ([]models.DecisionOutcome, error) {
+		return h.store.ApproveMany(c.Request().Context(), actor, ids)
+	})
+}
+
+// adminRejectPayouts rejects the selected payouts (`ids`) for one `reason`; without a
+// reason the queue comes back with the message beside the field, the boxes still ticked,
+// and nothing changed.
+func (h *Handler) adminRejectPayouts(c echo.Context) error {
+	reason := c.FormValue("reason")
+	return h.decidePayouts(c, "rejected", func(actor models.Actor, ids []int64) ([]models.DecisionOutcome, error) {
+		outcomes, err := h.store.RejectMany(c.Request().Context(), actor, ids, reason)
+		if fe, ok := models.AsFieldErrors(err); ok {
+			query := url.Values{}
+			if u, perr := url.Parse(safeNext(c.FormValue("next"))); perr == nil {
+				query = u.Query()
+			}
+			m := views.AdminPayoutsModel{Reason: reason, ReasonError: fe["reason"], Selected: map[int64]bool{}}
+			for _, id := range ids {
+				m.Selected[id] = true
+			}
+			return nil, h.renderQueue(c, http.StatusUnprocessableEntity, query, m)
+		}
+		return outcomes, err
+	})
+}
+
+// decidePayouts applies one bulk decision to the selected payouts and says, in a flash on
+// the queue, what became of them. decide returns nil outcomes when it rendered a page.
+func (h *Handler) decidePayouts(c echo.Context, verb string, decide func(models.Actor, []int64) ([]models.DecisionOutcome, error)) error {
 	ids, err := formIDs(c, "ids")
 	if err != nil {
 		return err
 	}
 	back := returnTo(c, "/admin/payouts")
 	if len(ids) == 0 {
-		return h.redirectWithFlash(c, back, views.FlashError, "Select at least one payout to approve.")
+		return h.redirectWithFlash(c, back, views.FlashError, "Select at least one payout.")
 	}
 	if len(ids) > models.MaxBulkDecisions {
-		return h.redirectWithFlash(c, back, views.FlashError, fmt.Sprintf("Approve at most %d payouts at once.", models.MaxBulkDecisions))
+		return h.redirectWithFlash(c, back, views.FlashError, fmt.Sprintf("Decide at most %d payouts at once.", models.MaxBulkDecisions))
 	}
-	outcomes, err := h.store.ApproveMany(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), ids)
-	if err != nil {
+	outcomes, err := decide(models.AdminActor(*currentUser(c), c.RealIP()), ids)
+	if err != nil || outcomes == nil {
 		return err
 	}
 	kind := views.FlashSuccess
@@ -78,5 +109,5 @@ func (h *Handler) adminApprovePayouts(c echo.Context) error {
 			kind = views.FlashInfo // some were left alone: say so without claiming success
 		}
 	}
-	return h.redirectWithFlash(c, back, kind, views.ApprovalSummary(outcomes)+".")
+	return h.redirectWithFlash(c, back, kind, views.DecisionSummary(verb, outcomes)+".")
 }

@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -12,9 +15,17 @@ import (
 // adminPayouts is the review queue: pending review unless another status (or all) is
 // asked for, searchable and paged.
 func (h *Handler) adminPayouts(c echo.Context) error {
+	return h.renderQueue(c, http.StatusOK, c.QueryParams(), views.AdminPayoutsModel{})
+}
+
+// renderQueue renders the review queue that query asks for (status, q, page), with the
+// form state in m (a bulk rejection's reason and ticked boxes), answering status.
+func (h *Handler) renderQueue(c echo.Context, status int, query url.Values, m views.AdminPayoutsModel) error {
 	ctx := c.Request().Context()
-	m := views.AdminPayoutsModel{Status: c.QueryParam("status"), Search: search(c), Here: c.Request().URL.RequestURI()}
-	f := models.PayoutFilter{Status: models.PayoutStatus(m.Status), Search: m.Search, Paging: paging(c)}
+	m.Status, m.Search = query.Get("status"), strings.TrimSpace(query.Get("q"))
+	m.Here = (&url.URL{Path: "/admin/payouts", RawQuery: query.Encode()}).RequestURI()
+	page, _ := strconv.Atoi(query.Get("page"))
+	f := models.PayoutFilter{Status: models.PayoutStatus(m.Status), Search: m.Search, Paging: models.Paging{Page: page}}
 	switch {
 	case m.Status == "all":
 		f.Status = ""
@@ -28,7 +39,7 @@ func (h *Handler) adminPayouts(c echo.Context) error {
 	if m.Page, err = h.store.ReviewQueue(ctx, f); err != nil {
 		return err
 	}
-	return render(c, http.StatusOK, views.AdminPayouts(h.page(c, "Payouts", "/admin/payouts"), m))
+	return render(c, status, views.AdminPayouts(h.page(c, "Payouts", "/admin/payouts"), m))
 }
 
 // adminPayout shows one payout for review, with the earnings behind it.

@@ -238,6 +238,44 @@ func TestBulkApprovalSaysWhatWasAlreadyDecided(t *testing.T) {
 	})
 }
 
+func TestBulkRejectionNeedsAReasonAndKeepsTheSelection(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		sam, priya, lucas := pendingFor(t, a, "Sam Rivera"), pendingFor(t, a, "Priya Patel"), pendingFor(t, a, "Lucas Moreau")
+		ids := url.Values{"ids": {fmt.Sprint(sam.Payout), fmt.Sprint(priya.Payout)}, "next": {"/admin/payouts"}, "reason": {"  "}}
+		res := b.post("/admin/payouts/reject", ids, true)
+		if res.status != http.StatusUnprocessableEntity {
+			t.Fatalf("bulk rejection without a reason: %d, want 422", res.status)
+		}
+		doc := parse(t, res.body)
+		if msg := byID(doc, "reason-error"); msg == nil || !strings.Contains(text(msg), "Say why") {
+			t.Error("no message beside the reason field")
+		}
+		checked := findAll(doc, func(n *html.Node) bool { return attr(n, "name") == "ids" && hasAttr(n, "checked") })
+		if len(checked) != 2 {
+			t.Errorf("%d boxes still ticked, want 2", len(checked))
+		}
+		if n := db.Count(t, "payouts", "status = 'pending_review'"); n != 3 {
+			t.Fatalf("a refused bulk rejection changed payouts: %d pending", n)
+		}
+
+		ids.Set("reason", "Friends share one household and one client.")
+		if flash := b.flashAfter(b.post("/admin/payouts/reject", ids, true)); flash != "2 rejected." {
+			t.Errorf("flash %q", flash)
+		}
+		if n := db.Count(t, "payouts", "status = 'rejected' AND reject_reason = 'Friends share one household and one client.'"); n != 2 {
+			t.Errorf("%d rejected with the reason, want 2", n)
+		}
+		if n := db.Count(t, "emails", "kind = 'credit_rejected'"); n != 2 {
+			t.Errorf("%d rejection emails, want 2", n)
+		}
+		if n := db.Count(t, "payouts", "id = ? AND status = 'pending_review'", lucas.Payout); n != 1 {
+			t.Error("an unselected payout was decided")
+		}
+	})
+}
+
 func TestFromPendingToPaidInTheBrowserAndPayingTwicePaysNothingMore(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)

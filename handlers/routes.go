@@ -46,6 +46,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.GET("", h.adminOverview)
 	admin.GET("/payouts", h.adminPayouts)
 	admin.POST("/payouts/approve", h.adminApprovePayouts)
+	admin.POST("/payouts/reject", h.adminRejectPayouts)
 	admin.GET("/payouts/:id", h.adminPayout)
 	admin.POST("/payouts/:id/approve", h.adminApprovePayout)
 	admin.POST("/payouts/:id/reject", h.adminRejectPayout)

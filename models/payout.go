@@ -189,8 +189,23 @@ type DecisionOutcome struct {
 // so that one payout decided elsewhere does not hold back the others. It reports one
 // outcome per distinct id, in order; it stops at the first unexpected error.
 func (s *Store) ApproveMany(ctx context.Context, actor Actor, ids []int64) ([]DecisionOutcome, error) {
+	return s.decideMany(ctx, actor, ids, PayoutApproved, "")
+}
+
+// RejectMany rejects each payout of ids for one reason, as Reject does, each in its own
+// transaction. A missing or overlong reason is a field error and changes nothing.
+func (s *Store) RejectMany(ctx context.Context, actor Actor, ids []int64, reason string) ([]DecisionOutcome, error) {
+	reason, err := ValidateRejectReason(reason)
+	if err != nil {
+		return nil, err
+	}
+	return s.decideMany(ctx, actor, ids, PayoutRejected, reason)
+}
+
+// decideMany makes one decision on each distinct payout of ids (R10's bulk decisions).
+func (s *Store) decideMany(ctx context.Context, actor Actor, ids []int64, status PayoutStatus, reason string) ([]DecisionOutcome, error) {
 	if len(ids) > MaxBulkDecisions {
-		return nil, fmt.Errorf("approve at most %d payouts at once, not %d", MaxBulkDecisions, len(ids))
+		return nil, fmt.Errorf("decide at most %d payouts at once, not %d", MaxBulkDecisions, len(ids))
 	}
 	var out []DecisionOutcome
 	seen := map[int64]bool{}
@@ -199,7 +214,7 @@ func (s *Store) ApproveMany(ctx context.Context, actor Actor, ids []int64) ([]De
 			continue
 		}
 		seen[id] = true
-		_, err := s.Approve(ctx, actor, id)
+		_, err := s.decide(ctx, actor, id, status, reason)
 		switch {
 		case errors.Is(err, ErrAlreadyDecided):
 			err = ErrAlreadyDecided

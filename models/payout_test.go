@@ -335,3 +335,27 @@ func TestPayoutDetailShowsTheEarningsBehindIt(t *testing.T) {
 		}
 	})
 }
+
+func TestRejectManyNeedsOneReasonAndDecidesEachOnce(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		admin := staff(t, db)
+		sam, priya := pending(t, db, "Sam Rivera"), pending(t, db, "Priya Patel")
+		if _, err := db.Store.RejectMany(ctx, admin, []int64{sam.Payout, priya.Payout}, " "); err == nil {
+			t.Fatal("a bulk rejection without a reason was accepted")
+		}
+		if n := db.Count(t, "payouts", "status = 'pending_review'"); n != 2 {
+			t.Fatalf("%d pending after a refused rejection, want 2", n)
+		}
+		if _, err := db.Store.Approve(ctx, admin, priya.Payout); err != nil {
+			t.Fatal(err)
+		}
+		out, err := db.Store.RejectMany(ctx, admin, []int64{sam.Payout, priya.Payout, sam.Payout}, "Same household.")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 2 || out[0].Err != nil || !errors.Is(out[1].Err, models.ErrAlreadyDecided) {
+			t.Fatalf("outcomes %+v", out)
+		}
+	})
+}

@@ -193,21 +193,21 @@ func Int64(n int64) string {
 	return sign + b.String()
 }
 
-// ApprovalSummary says what a bulk approval did, for the flash: "3 approved, 1 already
-// decided".
-func ApprovalSummary(outcomes []models.DecisionOutcome) string {
-	var approved, decided, missing int64
+// DecisionSummary says what a bulk decision did, for the flash: "3 approved, 1 already
+// decided" (verb is "approved" or "rejected").
+func DecisionSummary(verb string, outcomes []models.DecisionOutcome) string {
+	var done, decided, missing int64
 	for _, o := range outcomes {
 		switch {
 		case o.Err == nil:
-			approved++
+			done++
 		case errors.Is(o.Err, models.ErrAlreadyDecided):
 			decided++
 		default:
 			missing++
 		}
 	}
-	parts := []string{fmt.Sprintf("%d approved", approved)}
+	parts := []string{fmt.Sprintf("%d %s", done, verb)}
 	if decided > 0 {
 		parts = append(parts, fmt.Sprintf("%d already decided", decided))
 	}

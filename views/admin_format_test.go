@@ -54,12 +54,12 @@ func TestAuditTargetsLinkToTheirPages(t *testing.T) {
 	}
 }
 
-func TestApprovalSummary(t *testing.T) {
+func TestDecisionSummary(t *testing.T) {
 	out := []models.DecisionOutcome{{PayoutID: 1}, {PayoutID: 2}, {PayoutID: 3, Err: models.ErrAlreadyDecided}, {PayoutID: 4}, {PayoutID: 5, Err: models.ErrNotFound}}
-	if got := ApprovalSummary(out); got != "3 approved, 1 already decided, 1 not found" {
+	if got := DecisionSummary("approved", out); got != "3 approved, 1 already decided, 1 not found" {
 		t.Errorf("got %q", got)
 	}
-	if got := ApprovalSummary(out[:2]); got != "2 approved" {
+	if got := DecisionSummary("rejected", out[:2]); got != "2 rejected" {
 		t.Errorf("got %q", got)
 	}
 }
