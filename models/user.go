@@ -176,12 +176,26 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	return u, err
 }
 
-// Sign-in rate limits: failures counted over a sliding window, per account and per IP.
-const (
-	signInWindow          = 15 * time.Minute
-	maxFailuresPerAccount = 5
-	maxFailuresPerIP      = 30
-)
+// signInWindow is how long a failed sign-in counts against its buckets.
+const signInWindow = 15 * time.Minute
+
+// signInBucket is one sign-in rate limit: failures counted per key over the window.
+type signInBucket struct {
+	key   string
+	limit int64
+}
+
+// signInBuckets are the limits an attempt counts against. Guessing one account's password
+// from one address stops after a few tries; from many addresses only after many more, so
+// that a stranger with a handful of tries cannot keep an account's owner (an admin, say)
+// locked out; and one address guessing many accounts stops too.
+func signInBuckets(email, ip string) []signInBucket {
+	return []signInBucket{
+		{"email:" + email + " ip:" + ip, 5},
+		{"email:" + email, 50},
+		{"ip:" + ip, 30},
+	}
+}
 
 type signInFailure struct {
 	ID        int64
@@ -191,25 +205,33 @@ type signInFailure struct {
 
 func (signInFailure) TableName() string { return "sign_in_failures" }
 
-// Authenticate checks an email and password. Repeated failures for one account or from
-// one IP pause sign-in for that account or IP (ErrTooManyAttempts), whether or not the
-// account exists, so the pause reveals nothing. Unknown emails cost as much time as
-// known ones.
+// Authenticate checks an email and password. Repeated failures pause sign-in (see
+// signInBuckets) with ErrTooManyAttempts, whether or not the account exists, so the pause
+// reveals nothing. Unknown emails cost as much time as known ones.
 func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (User, error) {
 	email = NormalizeEmail(email)
-	buckets := []string{"email:" + email, "ip:" + ip}
+	buckets := signInBuckets(email, ip)
+	keys := make([]string, len(buckets))
+	for i, b := range buckets {
+		keys[i] = b.key
+	}
 	db := s.db.WithContext(ctx)
 	since := s.Now().Add(-signInWindow)
 
-	var perAccount, perIP int64
-	if err := db.Model(&signInFailure{}).Where("bucket = ? AND created_at > ?", buckets[0], since).Count(&perAccount).Error; err != nil {
+	var counts []struct {
+		Bucket   string
+		Failures int64
+	}
+	if err := db.Model(&signInFailure{}).Select("bucket, COUNT(*) AS failures").
+		Where("bucket IN ? AND created_at > ?", keys, since).Group("bucket").Scan(&counts).Error; err != nil {
 		return User{}, err
 	}
-	if err := db.Model(&signInFailure{}).Where("bucket = ? AND created_at > ?", buckets[1], since).Count(&perIP).Error; err != nil {
-		return User{}, err
-	}
-	if perAccount >= maxFailuresPerAccount || perIP >= maxFailuresPerIP {
-		return User{}, ErrTooManyAttempts
+	for _, c := range counts {
+		for _, b := range buckets {
+			if c.Bucket == b.key && c.Failures >= b.limit {
+				return User{}, ErrTooManyAttempts
+			}
+		}
 	}
 
 	u, err := s.UserByEmail(ctx, email)
@@ -225,11 +247,14 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	if !CheckPassword(hash, password) || u.PasswordHash == "" {
 		now := s.Now()
 		err := s.transaction(ctx, func(tx *gorm.DB) error {
-			rows := []signInFailure{{Bucket: buckets[0], CreatedAt: now}, {Bucket: buckets[1], CreatedAt: now}}
+			rows := make([]signInFailure, len(keys))
+			for i, k := range keys {
+				rows[i] = signInFailure{Bucket: k, CreatedAt: now}
+			}
 			if err := tx.Create(&rows).Error; err != nil {
 				return err
 			}
-			return tx.Where("bucket IN ? AND created_at <= ?", buckets, since).Delete(&signInFailure{}).Error
+			return tx.Where("bucket IN ? AND created_at <= ?", keys, since).Delete(&signInFailure{}).Error
 		})
 		if err != nil {
 			return User{}, err
@@ -238,7 +263,8 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	}
 
 	err = s.transaction(ctx, func(tx *gorm.DB) error {
-		if err := tx.Where("bucket = ?", buckets[0]).Delete(&signInFailure{}).Error; err != nil {
+		// The owner is in: what was held against this account is forgiven.
+		if err := tx.Where("bucket IN ?", keys[:2]).Delete(&signInFailure{}).Error; err != nil {
 			return err
 		}
 		return recordUserIP(tx, u.ID, ip, s.Now())

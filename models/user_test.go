@@ -93,24 +93,45 @@ func TestAuthenticate(t *testing.T) {
 	})
 }
 
-func TestRepeatedFailuresPauseSignInForThatAccount(t *testing.T) {
+func TestRepeatedFailuresPauseSignInForThatAccountFromThatAddress(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		if _, err := db.Store.CreateUser(ctx, newFreelancer("ana@example.com")); err != nil {
 			t.Fatal(err)
 		}
 		for i := range 5 {
-			ip := "198.51.100." + strconv.Itoa(i+1) // a different IP each time
+			if _, err := db.Store.Authenticate(ctx, "ana@example.com", "guess", "198.51.100.1"); !errors.Is(err, models.ErrBadCredentials) {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+		}
+		if _, err := db.Store.Authenticate(ctx, "ana@example.com", "correct horse", "198.51.100.1"); !errors.Is(err, models.ErrTooManyAttempts) {
+			t.Fatalf("after 5 failures from one address, the right password from it: err = %v, want ErrTooManyAttempts", err)
+		}
+		// The owner, elsewhere, is not locked out by someone guessing.
+		if _, err := db.Store.Authenticate(ctx, "ana@example.com", "correct horse", "203.0.113.9"); err != nil {
+			t.Fatalf("the owner from another address: %v", err)
+		}
+		db.Clock.Advance(16 * time.Minute)
+		if _, err := db.Store.Authenticate(ctx, "ana@example.com", "correct horse", "198.51.100.1"); err != nil {
+			t.Fatalf("after the window: %v", err)
+		}
+	})
+}
+
+func TestManyFailuresFromManyAddressesPauseTheAccountEverywhere(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		if _, err := db.Store.CreateUser(ctx, newFreelancer("ana@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 50 {
+			ip := "198.51.100." + strconv.Itoa(i+1)
 			if _, err := db.Store.Authenticate(ctx, "ana@example.com", "guess", ip); !errors.Is(err, models.ErrBadCredentials) {
 				t.Fatalf("attempt %d: %v", i, err)
 			}
 		}
 		if _, err := db.Store.Authenticate(ctx, "ana@example.com", "correct horse", "203.0.113.9"); !errors.Is(err, models.ErrTooManyAttempts) {
-			t.Fatalf("after 5 failures the right password: err = %v, want ErrTooManyAttempts", err)
-		}
-		db.Clock.Advance(16 * time.Minute)
-		if _, err := db.Store.Authenticate(ctx, "ana@example.com", "correct horse", "203.0.113.9"); err != nil {
-			t.Fatalf("after the window: %v", err)
+			t.Fatalf("after 50 failures from 50 addresses: err = %v, want ErrTooManyAttempts", err)
 		}
 	})
 }
