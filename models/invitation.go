@@ -117,129 +117,158 @@ func NormalizeCode(s string) string {
 	return s
 }
 
-// inviteBatchSize bounds how many invitations one transaction writes.
-const inviteBatchSize = 500
-
 // ErrProgramClosed: the program is not active or its deadline has passed.
 var ErrProgramClosed = errors.New("the program is not open: it is a draft, has ended, or its deadline has passed")
 
-// InviteProgram applies R2: it invites every eligible freelancer (Top Rated when the
-// program requires it, in one of its countries, not opted out of marketing email, not yet
-// invited), creating their invitation and code and queueing the invitation email in the
-// same transaction. Running it again invites nobody twice: the unique (program,
-// referrer) pair makes a second invitation impossible. It reports how many it invited.
+// eligibleReferrers narrows q (over users) to the freelancers who may be invited to, or
+// reminded about, program p (R1, R2): Top Rated when p requires it, in one of its
+// countries, not opted out of marketing email.
+func eligibleReferrers(q *gorm.DB, p Program) *gorm.DB {
+	q = q.Where("users.role = ? AND users.email_opt_out = ? AND users.country IN ?", RoleFreelancer, false, p.Countries)
+	if p.RequiresTopRated {
+		q = q.Where("users.top_rated = ?", true)
+	}
+	return q
+}
+
+// InviteProgram applies R2: it invites every eligible freelancer not yet invited,
+// creating their invitation and code and queueing the invitation email in the same
+// transaction, a batch at a time; each batch records its own audit event, so a run that
+// stops midway leaves every invitation it sent accounted for. Running it again invites
+// nobody twice: the unique (program, referrer) pair makes a second invitation impossible.
+// It reports how many it invited.
 func (s *Store) InviteProgram(ctx context.Context, actor Actor, slug string) (int, error) {
-	p, err := s.ProgramBySlug(ctx, slug)
+	p, err := s.openProgram(ctx, slug)
 	if err != nil {
 		return 0, err
 	}
-	if !p.Open(s.Now()) {
-		return 0, ErrProgramClosed
-	}
-	total := 0
-	for {
-		selected, invited, err := s.inviteBatch(ctx, p)
-		total += invited
-		if err != nil {
-			return total, err
-		}
-		if selected < inviteBatchSize {
-			break
-		}
-	}
-	err = s.transaction(ctx, func(tx *gorm.DB) error {
-		return s.audit(tx, actor, "program.invite", p.Slug, map[string]any{"invited": total})
-	})
-	return total, err
-}
-
-// inviteBatch invites up to inviteBatchSize eligible freelancers in one transaction. It
-// reports how many it found and how many it invited: a concurrent run may have invited
-// some of them first, and the conflict on (program, referrer) then skips them.
-func (s *Store) inviteBatch(ctx context.Context, p Program) (selected, invited int, err error) {
-	err = s.transaction(ctx, func(tx *gorm.DB) error {
-		selected, invited = 0, 0
-		q := tx.Model(&User{}).
-			Where("role = ? AND email_opt_out = ? AND country IN ?", RoleFreelancer, false, p.Countries).
-			Where("NOT EXISTS (SELECT 1 FROM invitations i WHERE i.program_id = ? AND i.referrer_id = users.id)", p.ID).
-			Order("id").Limit(inviteBatchSize)
-		if p.RequiresTopRated {
-			q = q.Where("top_rated = ?", true)
-		}
-		var users []User
-		if err := q.Find(&users).Error; err != nil {
-			return err
-		}
-		selected = len(users)
-		now := s.Now()
-		for _, u := range users {
-			inv := Invitation{ProgramID: p.ID, ReferrerID: u.ID, Code: NewInviteCode(), InvitedAt: now}
-			res := tx.Clauses(clause.OnConflict{
-				Columns:   []clause.Column{{Name: "program_id"}, {Name: "referrer_id"}},
-				DoNothing: true,
-			}).Create(&inv)
-			if res.Error != nil {
-				return fmt.Errorf("invite %s: %w", u.Email, res.Error)
-			}
-			if res.RowsAffected == 0 {
-				continue // invited by a concurrent run
-			}
-			msg := EmailMessage{Kind: EmailInvitation, To: u, Program: p, InviteCode: inv.Code}
-			if err := s.queueEmail(tx, fmt.Sprintf("invitation:%d", inv.ID), msg); err != nil {
-				return err
-			}
-			invited++
-		}
-		return nil
-	})
-	return selected, invited, err
+	return s.inBatches(ctx, actor, "program.invite", "invited", p, s.inviteBatch)
 }
 
 // SendReminders applies the reminder half of R2: once, to each invited referrer who has
-// no referral yet, ReminderDays after the invitation, unless they opted out. Each reminder
-// is claimed with a conditional update, so concurrent runs never remind twice. It
-// reports how many reminders it queued.
+// no referral yet, ReminderDays after the invitation, unless they opted out or can no
+// longer refer (R1). Each reminder is claimed with a conditional update, so concurrent
+// runs never remind twice. Batches and audit events as InviteProgram. It reports how many
+// reminders it queued.
 func (s *Store) SendReminders(ctx context.Context, actor Actor, slug string) (int, error) {
-	p, err := s.ProgramBySlug(ctx, slug)
+	p, err := s.openProgram(ctx, slug)
 	if err != nil {
 		return 0, err
 	}
-	if !p.Open(s.Now()) {
-		return 0, ErrProgramClosed
+	return s.inBatches(ctx, actor, "program.remind", "reminded", p, s.remindBatch)
+}
+
+// openProgram loads a program that can invite and remind: active, before its deadline.
+func (s *Store) openProgram(ctx context.Context, slug string) (Program, error) {
+	p, err := s.ProgramBySlug(ctx, slug)
+	if err != nil {
+		return Program{}, err
 	}
-	now := s.Now()
-	due := now.AddDate(0, 0, -p.ReminderDays)
-	sent := 0
-	err = s.transaction(ctx, func(tx *gorm.DB) error {
-		var invs []Invitation
-		err := tx.Where("program_id = ? AND reminded_at IS NULL AND invited_at <= ?", p.ID, due).
-			Where("NOT EXISTS (SELECT 1 FROM referrals r WHERE r.invitation_id = invitations.id)").
-			Where("referrer_id IN (SELECT id FROM users WHERE email_opt_out = ?)", false).
-			Order("id").Find(&invs).Error
+	if !p.Open(s.Now()) {
+		return Program{}, ErrProgramClosed
+	}
+	return p, nil
+}
+
+// invitationBatchSize bounds how many people one transaction invites or reminds.
+const invitationBatchSize = 500
+
+// invitationBatch does up to invitationBatchSize invitations or reminders in tx and
+// reports how many candidates it found and how many it sent.
+type invitationBatch func(tx *gorm.DB, p Program, now time.Time) (found, sent int, err error)
+
+// inBatches runs batch until it finds fewer candidates than a batch holds, each batch in
+// its own transaction with its own audit event (action, with "count": sent). A run that
+// sends nothing is audited once with 0, so every run shows in the log.
+func (s *Store) inBatches(ctx context.Context, actor Actor, action, count string, p Program, batch invitationBatch) (int, error) {
+	total := 0
+	for {
+		var found, sent int
+		err := s.transaction(ctx, func(tx *gorm.DB) error {
+			var err error
+			if found, sent, err = batch(tx, p, s.Now()); err != nil || sent == 0 {
+				return err
+			}
+			return s.audit(tx, actor, action, p.Slug, map[string]any{count: sent})
+		})
 		if err != nil {
-			return err
+			return total, err
 		}
-		for _, inv := range invs {
-			res := tx.Model(&Invitation{}).Where("id = ? AND reminded_at IS NULL", inv.ID).Update("reminded_at", now)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
-				continue // reminded by a concurrent run
-			}
-			var u User
-			if err := tx.Take(&u, inv.ReferrerID).Error; err != nil {
-				return err
-			}
-			msg := EmailMessage{Kind: EmailReminder, To: u, Program: p, InviteCode: inv.Code}
-			if err := s.queueEmail(tx, fmt.Sprintf("reminder:%d", inv.ID), msg); err != nil {
-				return err
-			}
-			sent++
+		total += sent
+		if found < invitationBatchSize {
+			break
 		}
-		return s.audit(tx, actor, "program.remind", p.Slug, map[string]any{"reminded": sent})
+	}
+	if total > 0 {
+		return total, nil
+	}
+	return 0, s.transaction(ctx, func(tx *gorm.DB) error {
+		return s.audit(tx, actor, action, p.Slug, map[string]any{count: 0})
 	})
-	return sent, err
+}
+
+// inviteBatch invites eligible freelancers who hold no invitation yet. A concurrent run
+// may invite some of them first; the conflict on (program, referrer) then skips them.
+func (s *Store) inviteBatch(tx *gorm.DB, p Program, now time.Time) (found, sent int, err error) {
+	var users []User
+	q := eligibleReferrers(tx.Model(&User{}), p).
+		Where("NOT EXISTS (SELECT 1 FROM invitations i WHERE i.program_id = ? AND i.referrer_id = users.id)", p.ID).
+		Order("users.id").Limit(invitationBatchSize)
+	if err := q.Find(&users).Error; err != nil {
+		return 0, 0, err
+	}
+	for _, u := range users {
+		inv := Invitation{ProgramID: p.ID, ReferrerID: u.ID, Code: NewInviteCode(), InvitedAt: now}
+		res := tx.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "program_id"}, {Name: "referrer_id"}},
+			DoNothing: true,
+		}).Create(&inv)
+		if res.Error != nil {
+			return 0, 0, fmt.Errorf("invite %s: %w", u.Email, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			continue
+		}
+		msg := EmailMessage{Kind: EmailInvitation, To: u, Program: p, InviteCode: inv.Code}
+		if err := s.queueEmail(tx, fmt.Sprintf("invitation:%d", inv.ID), msg); err != nil {
+			return 0, 0, err
+		}
+		sent++
+	}
+	return len(users), sent, nil
+}
+
+// remindBatch reminds invited referrers whose reminder is due and who have no referral
+// yet. A concurrent run may claim some of them first; the conditional update on
+// reminded_at then skips them.
+func (s *Store) remindBatch(tx *gorm.DB, p Program, now time.Time) (found, sent int, err error) {
+	var due []struct {
+		Invitation `gorm:"embedded"`
+		User       User `gorm:"embedded;embeddedPrefix:user_"`
+	}
+	q := eligibleReferrers(tx.Table("invitations").Joins("JOIN users ON users.id = invitations.referrer_id"), p).
+		Select("invitations.*, users.id AS user_id, users.email AS user_email, users.name AS user_name, users.email_opt_out AS user_email_opt_out").
+		Where("invitations.program_id = ? AND invitations.reminded_at IS NULL AND invitations.invited_at <= ?", p.ID, now.AddDate(0, 0, -p.ReminderDays)).
+		Where("NOT EXISTS (SELECT 1 FROM referrals r WHERE r.invitation_id = invitations.id)").
+		Order("invitations.id").Limit(invitationBatchSize)
+	if err := q.Scan(&due).Error; err != nil {
+		return 0, 0, err
+	}
+	for _, d := range due {
+		res := tx.Model(&Invitation{}).Where("id = ? AND reminded_at IS NULL", d.Invitation.ID).Update("reminded_at", now)
+		if res.Error != nil {
+			return 0, 0, res.Error
+		}
+		if res.RowsAffected == 0 {
+			continue
+		}
+		msg := EmailMessage{Kind: EmailReminder, To: d.User, Program: p, InviteCode: d.Invitation.Code}
+		if err := s.queueEmail(tx, fmt.Sprintf("reminder:%d", d.Invitation.ID), msg); err != nil {
+			return 0, 0, err
+		}
+		sent++
+	}
+	return len(due), sent, nil
 }
 
 // Offer is what an invite link offers a friend: the program, and who sent it. Only the
