@@ -172,6 +172,28 @@ func TestRemindersGoOnceToInvitedReferrersWithoutAReferral(t *testing.T) {
 	})
 }
 
+func TestRemindersSkipReferrersWhoCanNoLongerRefer(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		p := program(t, db)
+		maria := user(t, db, models.NewUser{Email: "maria@example.com", Name: "Maria Santos", Country: "US", TopRated: true})
+		user(t, db, models.NewUser{Email: "rita@example.com", Country: "US", TopRated: true})
+		if _, err := db.Store.InviteProgram(ctx, models.CLIActor(), p.Slug); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Store.DB().Exec("UPDATE users SET top_rated = FALSE WHERE email = 'rita@example.com'"); err != nil {
+			t.Fatal(err)
+		}
+		db.Clock.Advance(8 * 24 * time.Hour)
+		if n, err := db.Store.SendReminders(ctx, models.CLIActor(), p.Slug); err != nil || n != 1 {
+			t.Fatalf("%d reminders, %v; want 1 (Rita is no longer Top Rated)", n, err)
+		}
+		if db.Count(t, "emails", "kind = 'reminder' AND user_id = ? AND body_text LIKE 'Hi Maria Santos,%'", maria.ID) != 1 {
+			t.Error("Maria's reminder is not addressed to her")
+		}
+	})
+}
+
 func TestCountClickCountsAndTellsWhatTheLinkOffers(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
