@@ -45,7 +45,7 @@ func ReferralStatusFor(r Referral, payout *Payout, p Program, now time.Time) Fri
 	switch {
 	case r.Status == ReferralQualified:
 		return StageQualified
-	case now.After(p.Deadline):
+	case r.Expired(p.Deadline, now):
 		return StageExpired
 	case r.Status == ReferralEarning || r.CountedCents != 0:
 		return StageEarning

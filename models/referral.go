@@ -35,6 +35,12 @@ type Referral struct {
 	QualifiedAt  *time.Time
 }
 
+// Expired applies R9: once the program's deadline has passed, a referral that did not
+// qualify is expired. It is shown, never stored: nothing needs to run at the deadline.
+func (r Referral) Expired(deadline, now time.Time) bool {
+	return r.Status != ReferralQualified && now.After(deadline)
+}
+
 // FriendSignup is what a friend gives on the sign-up form, with the invite code that
 // brought them (from the link or the attribution cookie; "" for a plain sign-up).
 type FriendSignup struct {

@@ -32,7 +32,7 @@ const ReferralExpired ReferralStatus = "expired"
 // ShownStatus is the referral's status as of now: expired after the deadline unless it
 // qualified (R9).
 func (r ReferralRow) ShownStatus(now time.Time) ReferralStatus {
-	if r.Status != ReferralQualified && now.After(r.Deadline) {
+	if r.Expired(r.Deadline, now) {
 		return ReferralExpired
 	}
 	return r.Status
@@ -56,7 +56,7 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 		Joins("JOIN programs pr ON pr.id = referrals.program_id")
 	switch f.Status {
 	case "":
-	case ReferralExpired:
+	case ReferralExpired: // Referral.Expired, in SQL
 		q = q.Where("referrals.status <> ? AND pr.deadline < ?", ReferralQualified, now)
 	case ReferralQualified:
 		q = q.Where("referrals.status = ?", ReferralQualified)
