@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 
@@ -50,22 +51,25 @@ func (h *Handler) adminPayBatch(c echo.Context) error {
 		views.Plural(int64(len(res.Paid)), "credit", "credits"), views.Money(res.PaidCents), views.MonthName(month)))
 }
 
-// adminExportBatch streams a batch as CSV for finance.
+// adminExportBatch sends a batch as CSV for finance. The file is built whole before the
+// first byte goes out, so a failure midway is an error page, never a truncated file that
+// looks complete (a batch of 10,000 payouts is about 2 MB).
 func (h *Handler) adminExportBatch(c echo.Context) error {
 	month := c.Param("month")
 	if _, err := models.ParseBatchMonth(month); err != nil {
 		return models.ErrNotFound
 	}
-	hd := c.Response().Header()
-	hd.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	hd.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="referral-credits-%s.csv"`, month))
-	c.Response().WriteHeader(http.StatusOK)
-	out, err := views.NewBatchCSV(c.Response())
+	var file bytes.Buffer
+	out, err := views.NewBatchCSV(&file)
 	if err != nil {
 		return err
 	}
 	if err := h.store.EachBatchPayout(c.Request().Context(), month, out.Write); err != nil {
 		return err
 	}
-	return out.Flush()
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="referral-credits-%s.csv"`, month))
+	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", file.Bytes())
 }
