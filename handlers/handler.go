@@ -43,6 +43,8 @@ type Handler struct {
 	baseURL       string
 	secure        bool
 	webhookSecret string
+	// countries is the sign-up form's list, sorted once (it takes a collation sort).
+	countries []models.Country
 }
 
 // New builds the web application: the router with every route, middleware and the error
@@ -66,6 +68,7 @@ func New(opts Options) (*echo.Echo, error) {
 		baseURL:       strings.TrimRight(opts.BaseURL, "/"),
 		secure:        base.Scheme == "https",
 		webhookSecret: opts.WebhookSecret,
+		countries:     models.Countries(),
 	}
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
 		return nil, err

@@ -56,7 +56,7 @@ func (h *Handler) landing(c echo.Context) error {
 // renderSignup shows the landing page with the sign-up form, its country list and its
 // default country.
 func (h *Handler) renderSignup(c echo.Context, status int, m views.LandingModel) error {
-	m.Countries = models.Countries()
+	m.Countries = h.countries
 	m.Now = h.store.Now()
 	if m.Form.Country == "" {
 		m.Form.Country = models.DefaultCountry
