@@ -43,6 +43,9 @@ type Handler struct {
 	baseURL       string
 	secure        bool
 	webhookSecret string
+	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
+	// secret).
+	signInLinkKey []byte
 }
 
 // New builds the web application: the router with every route, middleware and the error
@@ -68,6 +71,9 @@ func New(opts Options) (*echo.Echo, error) {
 		webhookSecret: opts.WebhookSecret,
 	}
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
+		return nil, err
+	}
+	if h.signInLinkKey, err = newSignInLinkKey(opts.SessionSecret); err != nil {
 		return nil, err
 	}
 
