@@ -40,6 +40,17 @@ func emailedSignInLink(t *testing.T, db *modelstest.DB, to string) string {
 	return "/login/link/" + strings.Fields(rest)[0]
 }
 
+// anasSignInLink is an app where Ana (password "correct horse") asked for a sign-in
+// link in browser b, and the link's path.
+func anasSignInLink(t *testing.T, db *modelstest.DB) (*app, *browser, string) {
+	t.Helper()
+	a := newApp(t, db)
+	a.createUser(t, models.NewUser{Email: "ana@example.com"})
+	b := a.browser(t)
+	b.askForSignInLink("ana@example.com")
+	return a, b, emailedSignInLink(t, db, "ana@example.com")
+}
+
 // useSignInLink opens link, checks it shows the Sign in button, and presses it.
 func (b *browser) useSignInLink(link string) response {
 	b.t.Helper()
@@ -166,11 +177,7 @@ func TestTheEmailedLinkSignsInOnceWithAButtonAndEndsOtherSessions(t *testing.T) 
 
 func TestASignInLinkExpiresAfterThirtyMinutes(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
-		a := newApp(t, db)
-		a.createUser(t, models.NewUser{Email: "ana@example.com"})
-		b := a.browser(t)
-		b.askForSignInLink("ana@example.com")
-		link := emailedSignInLink(t, db, "ana@example.com")
+		_, b, link := anasSignInLink(t, db)
 		db.Clock.Advance(31 * time.Minute)
 		b.assertLinkDead(link, http.StatusGone)
 	})
@@ -178,11 +185,7 @@ func TestASignInLinkExpiresAfterThirtyMinutes(t *testing.T) {
 
 func TestATamperedSignInLinkIsRefused(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
-		a := newApp(t, db)
-		a.createUser(t, models.NewUser{Email: "ana@example.com"})
-		b := a.browser(t)
-		b.askForSignInLink("ana@example.com")
-		link := emailedSignInLink(t, db, "ana@example.com")
+		_, b, link := anasSignInLink(t, db)
 		token := strings.TrimPrefix(link, "/login/link/")
 		flipped := "B"
 		if token[0] == 'B' {
@@ -266,10 +269,7 @@ func TestOneAddressAskingForManySignInLinksIsPaused(t *testing.T) {
 
 func TestStaffReadingTheOutboxCannotUseASignInLink(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
-		a := newApp(t, db)
-		a.createUser(t, models.NewUser{Email: "ana@example.com"})
-		a.browser(t).askForSignInLink("ana@example.com")
-		link := emailedSignInLink(t, db, "ana@example.com")
+		a, _, link := anasSignInLink(t, db)
 		var id int64
 		if err := db.Store.DB().QueryRow("SELECT id FROM emails WHERE kind = 'sign_in_link'").Scan(&id); err != nil {
 			t.Fatal(err)
