@@ -272,3 +272,51 @@ func TestTheApproveFormWorksWithTheKeyboard(t *testing.T) {
 		t.Fatalf("%d payouts still pending after approving with the keyboard", n)
 	}
 }
+
+// A freelancer the marketplace created has no password: they ask the sign-in page for a
+// link, open it from the email, press Sign in and reach their dashboard; the link then
+// says it was used.
+func TestAFreelancerWithoutAPasswordSignsInWithAnEmailedLink(t *testing.T) {
+	s := startSite(t)
+	name, country := "Lee Chen", "US"
+	if _, err := s.DB.Store.UpsertFreelancers(t.Context(), []models.FreelancerProfile{{Email: "lee@example.com", Name: &name, Country: &country}}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, s)
+	b.open("/login")
+	b.do(chromedp.SendKeys(chromedp.CSS("#link-email"), "lee at example"))
+	b.submit("#signin-link-form button")
+	if got := b.text("#link-email-error"); !strings.Contains(got, "name@example.com") {
+		t.Fatalf("not an email: the field says %q", got)
+	}
+	b.checkA11y("/login/link (not an email)")
+	b.shoot("signin-link-not-an-email")
+	b.do(chromedp.SetValue(chromedp.CSS("#link-email"), "lee@example.com"))
+	b.submit("#signin-link-form button")
+	if got := b.text(".flash"); !strings.Contains(got, "If an account exists for that address") {
+		t.Fatalf("after asking for a link the page says %q", got)
+	}
+	b.shoot("signin-link-sent")
+
+	var body string
+	if err := s.DB.Store.DB().QueryRow("SELECT body_text FROM emails WHERE kind = 'sign_in_link' AND recipient = 'lee@example.com'").Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(body, s.URL)
+	if !ok {
+		t.Fatalf("no link in the email:\n%s", body)
+	}
+	link := strings.Fields(rest)[0]
+	b.visit(link, "signin-link")
+	b.submit("#signin-link-submit")
+	if got := b.path(); got != "/dashboard" {
+		t.Fatalf("after Sign in the browser is at %s", got)
+	}
+	if got := b.text(".flash"); !strings.Contains(got, "signed in") {
+		t.Errorf("the dashboard says %q", got)
+	}
+	b.visit(link, "signin-link-used")
+	if got := b.text("h1"); got != "This sign-in link has expired or was already used" {
+		t.Errorf("the used link says %q", got)
+	}
+}

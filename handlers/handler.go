@@ -45,6 +45,9 @@ type Handler struct {
 	webhookSecret string
 	// countries is the sign-up form's list, sorted once (it takes a collation sort).
 	countries []models.Country
+	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
+	// secret).
+	signInLinkKey []byte
 }
 
 // New builds the web application: the router with every route, middleware and the error
@@ -71,6 +74,9 @@ func New(opts Options) (*echo.Echo, error) {
 		countries:     models.Countries(),
 	}
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
+		return nil, err
+	}
+	if h.signInLinkKey, err = newSignInLinkKey(opts.SessionSecret); err != nil {
 		return nil, err
 	}
 

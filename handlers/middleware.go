@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"referrals/views"
 )
 
 // contentSecurityPolicy allows only our own scripts and styles: no inline script, no
@@ -109,7 +111,7 @@ func (h *Handler) requestLog() echo.MiddlewareFunc {
 			attrs := []slog.Attr{
 				slog.String("id", v.RequestID),
 				slog.String("method", v.Method),
-				slog.String("uri", v.URI),
+				slog.String("uri", views.HideSignInLinkTokens(v.URI)), // a usable link must not sit in the logs
 				slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency),
 				slog.String("ip", v.RemoteIP),

@@ -11,9 +11,10 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// EmailKind names an email: the five of R13, and the review decision that tells a
+// EmailKind names an email: the five of R13, the review decision that tells a
 // referrer their credit was approved (with the date it will be paid by) or rejected (with
-// the reason), so nobody learns of a rejection only by its absence.
+// the reason), so nobody learns of a rejection only by its absence, and the sign-in link
+// asked for on the sign-in page.
 type EmailKind string
 
 const (
@@ -24,11 +25,12 @@ const (
 	EmailCreditApproved  EmailKind = "credit_approved"
 	EmailCreditRejected  EmailKind = "credit_rejected"
 	EmailCreditPaid      EmailKind = "credit_paid"
+	EmailSignInLink      EmailKind = "sign_in_link"
 )
 
-// EmailKinds lists every kind, in the order of a referral's life.
+// EmailKinds lists every kind, in the order of a referral's life, then the account's.
 func EmailKinds() []EmailKind {
-	return []EmailKind{EmailInvitation, EmailReminder, EmailFriendJoined, EmailFriendQualified, EmailCreditApproved, EmailCreditRejected, EmailCreditPaid}
+	return []EmailKind{EmailInvitation, EmailReminder, EmailFriendJoined, EmailFriendQualified, EmailCreditApproved, EmailCreditRejected, EmailCreditPaid, EmailSignInLink}
 }
 
 // Marketing reports whether an opted-out freelancer must not get this kind; the others
@@ -86,6 +88,9 @@ type EmailMessage struct {
 	DueDate time.Time
 	// Reason is why a credit was rejected.
 	Reason string
+	// Link is the signed sign-in link, and Expires when it stops working (sign-in link).
+	Link    string
+	Expires time.Time
 }
 
 // EmailContent is an email written out.

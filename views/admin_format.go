@@ -141,6 +141,8 @@ func EmailKindLabel(k models.EmailKind) string {
 		return "Credit rejected"
 	case models.EmailCreditPaid:
 		return "Credit paid"
+	case models.EmailSignInLink:
+		return "Sign-in link"
 	}
 	return string(k)
 }

@@ -105,6 +105,14 @@ func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
 		}
 		v.LinkLabel, v.Link = "See your transactions", base+"/transactions"
 		v.Footer = transactionalFooter
+	case models.EmailSignInLink:
+		subject = "Your sign-in link"
+		v.Lines = []string{
+			"Here is the link you asked for to sign in to the referral program. It works once, for " +
+				signInLinkLifetime() + ": until " + DateTime(msg.Expires, SignInLinkLocation()) + ".",
+		}
+		v.LinkLabel, v.Link = "Sign in", msg.Link
+		v.Footer = "If you didn't ask for this, ignore this email: nobody can sign in without it."
 	default:
 		return "", emailView{}, fmt.Errorf("unknown email kind %q", msg.Kind)
 	}

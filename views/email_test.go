@@ -32,6 +32,9 @@ func TestEveryEmailKindIsWrittenWithItsFacts(t *testing.T) {
 			[]string{"not approved", "The reason: Self-referral."}},
 		{models.EmailMessage{Kind: models.EmailCreditPaid, To: to, Program: p, FriendName: "Sam Rivera", AmountCents: 10000},
 			[]string{"$100.00", "was paid", "/transactions", "no fee"}},
+		{models.EmailMessage{Kind: models.EmailSignInLink, To: to, Link: "https://r.example/login/link/TOKEN", Expires: due.Add(17 * time.Hour)},
+			[]string{"Your sign-in link", "Sign in: https://r.example/login/link/TOKEN", "works once, for 30 minutes: until Apr 5, 2019, 10:00 AM PDT",
+				"If you didn't ask for this, ignore this email: nobody can sign in without it."}},
 	}
 	for _, tc := range cases {
 		c, err := Emails{BaseURL: "https://r.example"}.RenderEmail(tc.msg)
@@ -66,5 +69,19 @@ func TestEmailsEscapeNamesInHTML(t *testing.T) {
 	}
 	if strings.Contains(c.HTML, "<script>") || strings.Contains(c.HTML, "<b>Maria") {
 		t.Errorf("markup from names reached the HTML part:\n%s", c.HTML)
+	}
+}
+
+func TestSignInLinkTokensAreHiddenFromStaffAndLogs(t *testing.T) {
+	for in, want := range map[string]string{
+		"Sign in: https://r.example/login/link/AbC-_09\n\nbye": "Sign in: https://r.example/login/link/[hidden]\n\nbye",
+		"/login/link/AbC?x=1":         "/login/link/[hidden]?x=1",
+		"/login/link/a /login/link/b": "/login/link/[hidden] /login/link/[hidden]",
+		"/login/link":                 "/login/link",
+		"/dashboard":                  "/dashboard",
+	} {
+		if got := HideSignInLinkTokens(in); got != want {
+			t.Errorf("HideSignInLinkTokens(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
