@@ -73,8 +73,8 @@ type Jobs interface {
 	// Migrate brings the queue's own tables in db up to date and reports how many
 	// migrations it applied.
 	Migrate(ctx context.Context, db *sql.DB) (int, error)
-	// EnqueueEmail schedules the delivery of outbox email emailID as part of tx.
-	EnqueueEmail(ctx context.Context, tx *sql.Tx, emailID int64) error
+	// EnqueueEmails schedules the delivery of outbox emails emailIDs as part of tx.
+	EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64) error
 }
 
 // Store applies the program's rules to the database. It is safe for concurrent use.
