@@ -3,7 +3,13 @@
 // referrer dashboard and the admin review queue under 50 concurrent clients (vegeta),
 // earnings ingestion through the signed API in batches of 1000, paying a batch of
 // approved payouts with `referrals payouts pay`, and the server's peak RSS. It prints one
-// table. Run it with `make bench` (flags: -scale, -duration, -dbs).
+// table. Each database is measured at the scale asked for and at a tenth of it, to show
+// that the dashboard's cost does not grow with the data.
+//
+// With -load it runs the load test instead: the dashboard at a steady rate for a fixed
+// time, failing on any error.
+//
+// Run it with `make bench` and `make load` (see the README for the flags).
 package main
 
 import (
@@ -14,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -36,14 +43,39 @@ import (
 )
 
 func main() {
-	scaleFlag := flag.Float64("scale", 1, "data size: 1 is 100,000 freelancers, 200,000 referrals, 1,000,000 earnings, 10,000 approved payouts")
-	duration := flag.Duration("duration", 10*time.Second, "length of each load phase")
-	dbs := flag.String("dbs", "sqlite,postgres", "databases to measure")
+	scaleFlag := flag.Float64("scale", 1, "data size: 1 is 100,000 freelancers, 200,000 referrals, 1,000,000 earnings, 10,000 approved payouts (default 0.02 with -load)")
+	duration := flag.Duration("duration", 10*time.Second, "length of each closed-loop phase")
+	dbs := flag.String("dbs", "sqlite,postgres", "databases to measure, comma-separated (default sqlite with -load)")
 	bin := flag.String("bin", "bin/referrals", "the referrals binary")
 	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create the bench databases on")
+	load := flag.Duration("load", 0, "run the load test for this long instead of the benchmark")
+	rate := flag.Int("rate", 200, "requests per second of the load test")
 	flag.Parse()
+	set := map[string]bool{}
+	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
 	ctx := context.Background()
+	if *load > 0 {
+		if !set["scale"] {
+			*scaleFlag = 0.02
+		}
+		if !set["dbs"] {
+			*dbs = "sqlite"
+		}
+		failed := false
+		for _, dialect := range strings.Split(*dbs, ",") {
+			rc := runConfig{dialect: models.Dialect(dialect), scale: *scaleFlag, bin: *bin, pgURL: *pgURL}
+			if err := loadTest(ctx, rc, *load, *rate); err != nil {
+				fmt.Fprintf(os.Stderr, "load: %s: %v\n", dialect, err)
+				failed = true
+			}
+		}
+		if failed {
+			os.Exit(1)
+		}
+		return
+	}
+
 	var rows []result
 	for _, dialect := range strings.Split(*dbs, ",") {
 		for _, f := range []float64{*scaleFlag / 10, *scaleFlag} {
@@ -71,79 +103,160 @@ type runConfig struct {
 
 // result is one row of the table.
 type result struct {
-	dialect    models.Dialect
-	scale      float64
-	seedTime   time.Duration
+	dialect  models.Dialect
+	scale    float64
+	seedTime time.Duration
+	// alone is the dashboard's latency with one client: the cost of one page, no queueing.
+	alone      time.Duration
 	dashboard  loadResult
 	queue      loadResult
 	ingestRate float64
 	payRate    float64
-	payouts    int
 	peakRSSKiB int64
+}
+
+// env is a seeded database and the environment that points the binary at it.
+type env struct {
+	vars     []string
+	scale    scale
+	seededAt time.Time
+	cleanup  func()
+}
+
+// prepare creates, migrates and seeds a database for one run.
+func prepare(ctx context.Context, rc runConfig) (*env, time.Duration, error) {
+	vars, cleanup, err := database(ctx, rc)
+	if err != nil {
+		return nil, 0, err
+	}
+	e := &env{vars: vars, scale: newScale(rc.scale), seededAt: time.Now().UTC(), cleanup: cleanup}
+	if out, err := run(ctx, rc.bin, vars, "migrate"); err != nil {
+		cleanup()
+		return nil, 0, fmt.Errorf("migrate: %v: %s", err, out)
+	}
+	store, err := models.Open(ctx, models.Options{DatabaseURL: envValue(vars, "DATABASE_URL"), DataDir: envValue(vars, "DATA_DIR"), Emails: views.Emails{}})
+	if err != nil {
+		cleanup()
+		return nil, 0, err
+	}
+	start := time.Now()
+	err = seed(ctx, store.DB(), store.Dialect(), e.scale, e.seededAt)
+	store.Close()
+	if err != nil {
+		cleanup()
+		return nil, 0, fmt.Errorf("seed: %w", err)
+	}
+	return e, time.Since(start), nil
 }
 
 func measure(ctx context.Context, rc runConfig) (result, error) {
 	res := result{dialect: rc.dialect, scale: rc.scale}
-	env, cleanup, err := database(ctx, rc)
+	e, seedTime, err := prepare(ctx, rc)
 	if err != nil {
 		return res, err
 	}
-	defer cleanup()
-
-	if out, err := run(rc.bin, env, "migrate"); err != nil {
-		return res, fmt.Errorf("migrate: %v: %s", err, out)
-	}
-	store, err := models.Open(ctx, models.Options{DatabaseURL: envValue(env, "DATABASE_URL"), DataDir: envValue(env, "DATA_DIR"), Emails: views.Emails{}})
-	if err != nil {
-		return res, err
-	}
-	sc := newScale(rc.scale)
-	start := time.Now()
-	err = seed(ctx, store.DB(), store.Dialect(), sc, time.Now().UTC())
-	store.Close()
-	if err != nil {
-		return res, fmt.Errorf("seed: %w", err)
-	}
-	res.seedTime = time.Since(start)
+	defer e.cleanup()
+	res.seedTime = seedTime
 	fmt.Fprintf(os.Stderr, "   seeded in %s\n", res.seedTime.Round(time.Second))
 
-	srv, err := startServer(rc.bin, env)
+	srv, err := startServer(rc.bin, e.vars)
 	if err != nil {
 		return res, err
 	}
 	defer srv.stop()
 
-	var referrerCookies []string
-	for i := range min(50, sc.Referrers) {
-		c, err := signIn(srv.url, referrerEmail(i))
-		if err != nil {
-			return res, err
-		}
-		referrerCookies = append(referrerCookies, c)
+	referrers, err := signInReferrers(srv.url, e.scale)
+	if err != nil {
+		return res, err
 	}
-	res.dashboard = attack(srv.url+"/dashboard", referrerCookies, rc.duration)
-	fmt.Fprintf(os.Stderr, "   dashboard %s\n", res.dashboard)
+	if res.alone, err = alone(srv.url+"/dashboard", referrers, 200); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(os.Stderr, "   dashboard, one client: p50 %s\n", ms(res.alone))
+	res.dashboard = attack(srv.url+"/dashboard", referrers, rc.duration)
+	fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s\n", clients, res.dashboard)
 	if rc.full {
 		admin, err := signIn(srv.url, adminEmail)
 		if err != nil {
 			return res, err
 		}
+		if err := expectPage(srv.url+"/admin/payouts", admin, friendEmail(e.scale.oldestPending())); err != nil {
+			return res, err
+		}
 		res.queue = attack(srv.url+"/admin/payouts", []string{admin}, rc.duration)
-		fmt.Fprintf(os.Stderr, "   review queue %s\n", res.queue)
-		if res.ingestRate, err = ingest(srv.url, envValue(env, "WEBHOOK_SECRET"), sc, 20); err != nil {
+		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s\n", clients, res.queue)
+		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, 20); err != nil {
 			return res, fmt.Errorf("ingest: %w", err)
 		}
 		fmt.Fprintf(os.Stderr, "   ingestion %.0f events/s\n", res.ingestRate)
-		res.payouts = sc.Approved
-		start := time.Now()
-		if out, err := run(rc.bin, env, "payouts", "pay", "--month", payMonth(time.Now().UTC())); err != nil {
-			return res, fmt.Errorf("payouts pay: %v: %s", err, out)
+		if res.payRate, err = pay(ctx, rc.bin, e.vars, payMonth(e.seededAt), e.scale.Approved); err != nil {
+			return res, err
 		}
-		res.payRate = float64(sc.Approved) / time.Since(start).Seconds()
 		fmt.Fprintf(os.Stderr, "   batch payment %.0f payouts/s\n", res.payRate)
 	}
 	res.peakRSSKiB = srv.peakRSS()
 	return res, nil
+}
+
+// pay runs `referrals payouts pay` on the seeded batch, checks it paid every approved
+// payout, and returns payouts per second.
+func pay(ctx context.Context, bin string, vars []string, month string, want int) (float64, error) {
+	start := time.Now()
+	out, err := run(ctx, bin, vars, "payouts", "pay", "--month", month)
+	elapsed := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("payouts pay: %v: %s", err, tail(out))
+	}
+	summary := fmt.Sprintf("batch %s: paid %s payouts,", month, strconv.FormatInt(int64(want), 10))
+	if !strings.Contains(out, summary) || strings.Count(out, "paid payout ") != want {
+		return 0, fmt.Errorf("payouts pay did not pay the %d approved payouts: %s", want, tail(out))
+	}
+	return float64(want) / elapsed.Seconds(), nil
+}
+
+// tail is the end of a command's output, for an error message.
+func tail(out string) string {
+	if len(out) > 500 {
+		return "..." + out[len(out)-500:]
+	}
+	return out
+}
+
+// signInReferrers signs in up to 50 referrers and checks their dashboard shows their
+// friends, so the bench measures the real page.
+func signInReferrers(base string, sc scale) ([]string, error) {
+	var cookies []string
+	for i := range min(clients, sc.Referrers) {
+		c, err := signIn(base, referrerEmail(i))
+		if err != nil {
+			return nil, err
+		}
+		cookies = append(cookies, c)
+	}
+	// Referrer 0's friends are friends 0, Referrers, 2*Referrers...: the first is shown.
+	if err := expectPage(base+"/dashboard", cookies[0], personName(0*7+3)); err != nil {
+		return nil, err
+	}
+	return cookies, nil
+}
+
+// expectPage fetches a page once and checks it answers 200 and shows want.
+func expectPage(pageURL, cookie, want string) error {
+	req, _ := http.NewRequest(http.MethodGet, pageURL, nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: status %d", pageURL, res.StatusCode)
+	}
+	if !strings.Contains(string(body), html.EscapeString(want)) {
+		return fmt.Errorf("GET %s does not show %q", pageURL, want)
+	}
+	return nil
 }
 
 // database creates an empty database for one run and returns the environment that
@@ -192,9 +305,14 @@ func envValue(env []string, key string) string {
 	return ""
 }
 
+// commandTimeout bounds each run of the binary (migrate, payouts pay).
+const commandTimeout = 5 * time.Minute
+
 // run runs the binary to completion and returns its combined output.
-func run(bin string, env []string, args ...string) (string, error) {
-	cmd := exec.Command(bin, args...)
+func run(ctx context.Context, bin string, env []string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	return string(out), err
@@ -216,17 +334,14 @@ func startServer(bin string, env []string) (*server, error) {
 	u := "http://" + addr
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(env, "ADDR="+addr, "BASE_URL="+u)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	logFile, err := os.CreateTemp("", "referrals-bench-server-*.log")
-	if err == nil {
-		cmd.Stderr = logFile
-	}
+	// The server logs every request: keep the log out of the terminal.
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
 	s := &server{cmd: cmd, url: u}
 	for range 300 {
-		if res, err := http.Get(u + "/readyz"); err == nil {
+		if res, err := httpClient.Get(u + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return s, nil
@@ -246,6 +361,7 @@ func (s *server) stop() {
 	case <-done:
 	case <-time.After(30 * time.Second):
 		s.cmd.Process.Kill()
+		<-done
 	}
 }
 
@@ -264,12 +380,15 @@ func (s *server) peakRSS() int64 {
 	return 0
 }
 
+// httpClient is the bench's client outside vegeta; its timeout bounds every request.
+var httpClient = &http.Client{Timeout: time.Minute}
+
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]+)"`)
 
 // signIn signs in through the form and returns the Cookie header of the session.
 func signIn(base, email string) (string, error) {
 	jar, _ := cookiejar.New(nil)
-	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Jar: jar, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	res, err := client.Get(base + "/login")
 	if err != nil {
 		return "", err
@@ -298,9 +417,9 @@ func signIn(base, email string) (string, error) {
 
 func printTable(w io.Writer, rows []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "database\tscale\tseed\tdashboard req/s\tp50\tp99\terrors\tqueue req/s\tp50\tp99\terrors\tingest events/s\tpay payouts/s\tpeak RSS MB\t")
+	fmt.Fprintln(tw, "database\tscale\tseed\tdashboard 1 client p50\t50 clients req/s\tp50\tp99\terrors\tqueue req/s\tp50\tp99\terrors\tingest events/s\tpay payouts/s\tpeak RSS MB\t")
 	for _, r := range rows {
-		dash := []string{fmt.Sprintf("%.0f", r.dashboard.throughput), ms(r.dashboard.p50), ms(r.dashboard.p99), fmt.Sprint(r.dashboard.errors)}
+		dash := []string{ms(r.alone), fmt.Sprintf("%.0f", r.dashboard.throughput), ms(r.dashboard.p50), ms(r.dashboard.p99), fmt.Sprint(r.dashboard.errors)}
 		rest := []string{"-", "-", "-", "-", "-", "-"}
 		if r.queue.requests > 0 {
 			rest = []string{fmt.Sprintf("%.0f", r.queue.throughput), ms(r.queue.p50), ms(r.queue.p99), fmt.Sprint(r.queue.errors),
@@ -313,11 +432,13 @@ func printTable(w io.Writer, rows []result) {
 	// The indexes claim: the dashboard at 10x the data stays within 1.5x the latency.
 	for i := 0; i+1 < len(rows); i += 2 {
 		small, big := rows[i], rows[i+1]
-		if small.dashboard.p50 > 0 {
-			fmt.Fprintf(w, "%s: dashboard p50 at scale %g is %.2fx of scale %g (target <= 1.5x)\n",
-				big.dialect, big.scale, float64(big.dashboard.p50)/float64(small.dashboard.p50), small.scale)
+		if small.alone > 0 && small.dashboard.p50 > 0 {
+			fmt.Fprintf(w, "%s: dashboard latency at scale %g vs scale %g (10x the data; target <= 1.5x): one client p50 %.2fx, 50 clients p50 %.2fx, p99 %.2fx\n",
+				big.dialect, big.scale, small.scale, ratio(big.alone, small.alone), ratio(big.dashboard.p50, small.dashboard.p50), ratio(big.dashboard.p99, small.dashboard.p99))
 		}
 	}
 }
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }

@@ -226,6 +226,7 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error; err != nil {
 		return BatchDetail{}, fmt.Errorf("payouts of batch %s: %w", month, err)
 	}
+	locate(rows)
 	d.Payouts = newPage(rows, d.TotalCount(), paging)
 	return d, nil
 }
@@ -248,6 +249,7 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 		if err != nil {
 			return fmt.Errorf("payouts of batch %s: %w", month, err)
 		}
+		locate(rows)
 		for _, r := range rows {
 			if err := fn(r); err != nil {
 				return err

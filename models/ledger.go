@@ -38,17 +38,27 @@ type LedgerRow struct {
 	// TimeZone is the display time zone of the program that paid the entry ("" for
 	// entries not tied to a program).
 	TimeZone string
+	// location is the zone Location answers, loaded each zone once per page (locate).
+	location *time.Location
 }
 
 // Location is the time zone the entry's date is shown in: its program's, or the
 // default program time zone for entries not tied to one.
 func (r LedgerRow) Location() *time.Location {
-	tz := r.TimeZone
-	if tz == "" {
-		tz = DefaultTimeZone
+	if r.location != nil {
+		return r.location
 	}
-	return Program{TimeZone: tz}.Location()
+	return loadLocation(r.zoneName())
 }
+
+func (r LedgerRow) zoneName() string {
+	if r.TimeZone == "" {
+		return DefaultTimeZone
+	}
+	return r.TimeZone
+}
+
+func (r *LedgerRow) setLocation(loc *time.Location) { r.location = loc }
 
 // LedgerSummary is a freelancer's account at a glance.
 type LedgerSummary struct {
@@ -89,5 +99,6 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("ledger of user %d: %w", userID, err)
 	}
+	locate(rows)
 	return newPage(rows, sum.Entries, paging), sum, nil
 }

@@ -207,10 +207,20 @@ type PayoutRow struct {
 	BusinessDays   int
 	DecidedByEmail *string
 	LedgerEntryID  *int64
+	// location is TimeZone loaded, each zone once per list (locate).
+	location *time.Location
 }
 
 // Location is the time zone of the payout's program.
-func (r PayoutRow) Location() *time.Location { return Program{TimeZone: r.TimeZone}.Location() }
+func (r PayoutRow) Location() *time.Location {
+	if r.location != nil {
+		return r.location
+	}
+	return loadLocation(r.TimeZone)
+}
+
+func (r PayoutRow) zoneName() string                { return r.TimeZone }
+func (r *PayoutRow) setLocation(loc *time.Location) { r.location = loc }
 
 // DueDate is the day an approved or paid payout is due by (R11), or false before approval.
 func (r PayoutRow) DueDate() (time.Time, bool) {
@@ -279,6 +289,7 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 	if err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
 	}
+	locate(rows)
 	return newPage(rows, total, f.Paging), nil
 }
 
@@ -319,6 +330,7 @@ func (s *Store) Payout(ctx context.Context, id int64, earnings Paging) (PayoutDe
 	if len(rows) == 0 {
 		return d, ErrNotFound
 	}
+	locate(rows)
 	d.PayoutRow = rows[0]
 	q := db.Model(&Earning{}).Where("referral_id = ? AND status = ?", d.ReferralID, EarningCounted)
 	var total int64

@@ -53,15 +53,55 @@ type Program struct {
 	Status             ProgramStatus
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// location is TimeZone loaded, once per program read (AfterFind): pages show many
+	// dates and loading a zone reads and parses its file.
+	location *time.Location
+}
+
+// AfterFind loads the program's time zone as it is read from the database.
+func (p *Program) AfterFind(*gorm.DB) error {
+	p.location = loadLocation(p.TimeZone)
+	return nil
 }
 
 // Location is the program's display time zone.
 func (p Program) Location() *time.Location {
-	loc, err := time.LoadLocation(p.TimeZone)
+	if p.location != nil && p.location.String() == p.TimeZone {
+		return p.location
+	}
+	return loadLocation(p.TimeZone)
+}
+
+// loadLocation is the time zone called name, or UTC when there is none by that name.
+func loadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// locatable is a row of a list that shows dates in its program's time zone.
+type locatable interface {
+	zoneName() string
+	setLocation(*time.Location)
+}
+
+// locate loads the time zones of the rows of one read, each zone once.
+func locate[T any, P interface {
+	*T
+	locatable
+}](rows []T) {
+	zones := map[string]*time.Location{}
+	for i := range rows {
+		r := P(&rows[i])
+		loc, ok := zones[r.zoneName()]
+		if !ok {
+			loc = loadLocation(r.zoneName())
+			zones[r.zoneName()] = loc
+		}
+		r.setLocation(loc)
+	}
 }
 
 // Open reports whether friends can still sign up and earn: the program is active and its

@@ -20,10 +20,20 @@ type ReferralRow struct {
 	Deadline       time.Time
 	PayoutID       *int64
 	PayoutStatus   *PayoutStatus
+	// location is TimeZone loaded, each zone once per list (locate).
+	location *time.Location
 }
 
 // Location is the time zone of the referral's program.
-func (r ReferralRow) Location() *time.Location { return Program{TimeZone: r.TimeZone}.Location() }
+func (r ReferralRow) Location() *time.Location {
+	if r.location != nil {
+		return r.location
+	}
+	return loadLocation(r.TimeZone)
+}
+
+func (r ReferralRow) zoneName() string                { return r.TimeZone }
+func (r *ReferralRow) setLocation(loc *time.Location) { r.location = loc }
 
 // ReferralExpired is the status a referral shows once its program's deadline passed
 // without it qualifying (R9); it is not stored.
@@ -78,5 +88,6 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 	if err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("list referrals: %w", err)
 	}
+	locate(rows)
 	return newPage(rows, total, f.Paging), nil
 }
