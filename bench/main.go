@@ -164,6 +164,11 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 		return res, err
 	}
 	defer srv.stop()
+	meter, err := newCPUMeter(srv, envValue(e.vars, "DATABASE_URL"))
+	if err != nil {
+		return res, err
+	}
+	defer meter.close()
 
 	referrers, err := signInReferrers(srv.url, e.scale)
 	if err != nil {
@@ -173,8 +178,9 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 		return res, err
 	}
 	fmt.Fprintf(os.Stderr, "   dashboard, one client: p50 %s\n", ms(res.alone))
+	cpu := meter.read()
 	res.dashboard = attack(srv.url+"/dashboard", referrers, rc.duration)
-	fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s\n", clients, res.dashboard)
+	fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s; CPU per request: %s\n", clients, res.dashboard, meter.since(cpu, res.dashboard.requests))
 	if rc.full {
 		admin, err := signIn(srv.url, adminEmail)
 		if err != nil {
@@ -183,8 +189,9 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 		if err := expectPage(srv.url+"/admin/payouts", admin, friendEmail(e.scale.oldestPending())); err != nil {
 			return res, err
 		}
+		cpu := meter.read()
 		res.queue = attack(srv.url+"/admin/payouts", []string{admin}, rc.duration)
-		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s\n", clients, res.queue)
+		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, meter.since(cpu, res.queue.requests))
 		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, 20); err != nil {
 			return res, fmt.Errorf("ingest: %w", err)
 		}
@@ -365,6 +372,27 @@ func (s *server) stop() {
 	}
 }
 
+// cpuTime is the CPU time the server has used so far (user and system).
+func (s *server) cpuTime() time.Duration { return processCPU(s.cmd.Process.Pid) }
+
+// processCPU is the CPU time process pid has used so far, from /proc/PID/stat in clock
+// ticks of 10 ms; 0 when it is gone.
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses: utime and stime are
+	// the 12th and 13th of them.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(user+sys) * 10 * time.Millisecond
+}
+
 // peakRSS is the server's high-water resident set size in KiB (Linux VmHWM).
 func (s *server) peakRSS() int64 {
 	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(s.cmd.Process.Pid), "status"))
@@ -437,6 +465,75 @@ func printTable(w io.Writer, rows []result) {
 				big.dialect, big.scale, small.scale, ratio(big.alone, small.alone), ratio(big.dashboard.p50, small.dashboard.p50), ratio(big.dashboard.p99, small.dashboard.p99))
 		}
 	}
+}
+
+// cpuMeter measures what a phase costs in CPU time, whatever else the machine is busy
+// with: the server's, and on PostgreSQL that of the database processes serving the
+// bench database (on SQLite the database runs inside the server).
+type cpuMeter struct {
+	srv *server
+	pg  *sql.DB // nil on SQLite
+}
+
+// cpuReading is the CPU time used so far by the server and by each database process.
+type cpuReading struct {
+	app time.Duration
+	db  map[int]time.Duration
+}
+
+func newCPUMeter(srv *server, databaseURL string) (*cpuMeter, error) {
+	m := &cpuMeter{srv: srv}
+	if databaseURL != "" {
+		db, err := sql.Open("pgx", databaseURL)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		m.pg = db
+	}
+	return m, nil
+}
+
+func (m *cpuMeter) close() {
+	if m.pg != nil {
+		m.pg.Close()
+	}
+}
+
+func (m *cpuMeter) read() cpuReading {
+	r := cpuReading{app: m.srv.cpuTime(), db: map[int]time.Duration{}}
+	if m.pg == nil {
+		return r
+	}
+	rows, err := m.pg.Query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	if err != nil {
+		return r
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var pid int
+		if rows.Scan(&pid) == nil {
+			r.db[pid] = processCPU(pid)
+		}
+	}
+	return r
+}
+
+// since describes the CPU time per request of the n requests made since start.
+func (m *cpuMeter) since(start cpuReading, n uint64) string {
+	if n == 0 {
+		return "-"
+	}
+	now := m.read()
+	var db time.Duration
+	for pid, t := range now.db {
+		db += t - start.db[pid]
+	}
+	per := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(n)/float64(time.Millisecond)) }
+	if m.pg == nil {
+		return "server " + per(now.app-start.app)
+	}
+	return "server " + per(now.app-start.app) + ", PostgreSQL " + per(db)
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
