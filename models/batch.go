@@ -226,7 +226,7 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error; err != nil {
 		return BatchDetail{}, fmt.Errorf("payouts of batch %s: %w", month, err)
 	}
-	locate(rows)
+	locate(s.zones, rows)
 	d.Payouts = newPage(rows, d.TotalCount(), paging)
 	return d, nil
 }
@@ -249,7 +249,7 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 		if err != nil {
 			return fmt.Errorf("payouts of batch %s: %w", month, err)
 		}
-		locate(rows)
+		locate(s.zones, rows)
 		for _, r := range rows {
 			if err := fn(r); err != nil {
 				return err
@@ -376,6 +376,10 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 		programs, err := byID(tx, distinct(programIDs), func(p Program) int64 { return p.ID })
 		if err != nil {
 			return err
+		}
+		for id, p := range programs {
+			s.zones.locateProgram(&p)
+			programs[id] = p
 		}
 
 		// The ledger credits, one statement; the unique payout_id and reference make a

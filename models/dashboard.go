@@ -215,7 +215,7 @@ type dashboardUser struct {
 }
 
 func (s *Store) dashboardUser(ctx context.Context, userID int64) (dashboardUser, error) {
-	var rows []dashboardUser
+	rows := make([]dashboardUser, 0, 1) // gorm makes room for 20 rows otherwise
 	err := s.db.WithContext(ctx).Table("users").
 		Select("users.*, r.id AS ref_id, r.program_id AS ref_program_id, r.registered_at AS ref_registered_at, "+
 			"r.counted_cents AS ref_counted_cents, r.status AS ref_status, ru.name AS referrer_name").
@@ -248,13 +248,14 @@ func (s *Store) dashboardPrograms(ctx context.Context, userID int64) ([]Eligibil
 			"i.reminded_at AS inv_reminded_at, i.clicks AS inv_clicks").
 		Joins("LEFT JOIN invitations i ON i.program_id = programs.id AND i.referrer_id = ?", userID).
 		Where("programs.status = ? OR (programs.status <> ? AND i.id IS NOT NULL)", ProgramActive, ProgramDraft).
-		Find(&rows).Error // Find, not Scan: it runs Program.AfterFind, which loads the time zone
+		Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("programs of user %d: %w", userID, err)
 	}
 	out := make([]Eligibility, len(rows))
 	for i, r := range rows {
 		out[i].Program = r.Program
+		s.zones.locateProgram(&out[i].Program)
 		if r.InvID != nil {
 			out[i].Invitation = &Invitation{ID: *r.InvID, ProgramID: r.Program.ID, ReferrerID: userID, Code: *r.InvCode,
 				InvitedAt: *r.InvInvitedAt, RemindedAt: r.InvRemindedAt, Clicks: *r.InvClicks}
@@ -366,6 +367,8 @@ func (s *Store) friendProgress(ctx context.Context, me dashboardUser, programs [
 		p = programs[i].Program
 	} else if err := s.db.WithContext(ctx).Take(&p, *me.RefProgramID).Error; err != nil {
 		return nil, fmt.Errorf("program of referral %d: %w", *me.RefID, err)
+	} else {
+		s.zones.locateProgram(&p)
 	}
 	r := Referral{ID: *me.RefID, ProgramID: p.ID, RegisteredAt: *me.RefRegisteredAt, CountedCents: *me.RefCountedCents, Status: *me.RefStatus}
 	stage := ReferralStatusFor(r, nil, p, now)

@@ -38,7 +38,7 @@ type LedgerRow struct {
 	// TimeZone is the display time zone of the program that paid the entry ("" for
 	// entries not tied to a program).
 	TimeZone string
-	// location is the zone Location answers, loaded each zone once per page (locate).
+	// location is the zone Location answers, from the Store's zone cache (locate).
 	location *time.Location
 }
 
@@ -99,6 +99,6 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("ledger of user %d: %w", userID, err)
 	}
-	locate(rows)
+	locate(s.zones, rows)
 	return newPage(rows, sum.Entries, paging), sum, nil
 }

@@ -207,7 +207,7 @@ type PayoutRow struct {
 	BusinessDays   int
 	DecidedByEmail *string
 	LedgerEntryID  *int64
-	// location is TimeZone loaded, each zone once per list (locate).
+	// location is TimeZone loaded, from the Store's zone cache (locate).
 	location *time.Location
 }
 
@@ -289,7 +289,7 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 	if err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
 	}
-	locate(rows)
+	locate(s.zones, rows)
 	return newPage(rows, total, f.Paging), nil
 }
 
@@ -330,7 +330,7 @@ func (s *Store) Payout(ctx context.Context, id int64, earnings Paging) (PayoutDe
 	if len(rows) == 0 {
 		return d, ErrNotFound
 	}
-	locate(rows)
+	locate(s.zones, rows)
 	d.PayoutRow = rows[0]
 	q := db.Model(&Earning{}).Where("referral_id = ? AND status = ?", d.ReferralID, EarningCounted)
 	var total int64

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -53,15 +54,9 @@ type Program struct {
 	Status             ProgramStatus
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
-	// location is TimeZone loaded, once per program read (AfterFind): pages show many
-	// dates and loading a zone reads and parses its file.
+	// location is TimeZone loaded, when the Store read the program for a page that shows
+	// many dates (see zoneCache); nil otherwise.
 	location *time.Location
-}
-
-// AfterFind loads the program's time zone as it is read from the database.
-func (p *Program) AfterFind(*gorm.DB) error {
-	p.location = loadLocation(p.TimeZone)
-	return nil
 }
 
 // Location is the program's display time zone.
@@ -81,26 +76,39 @@ func loadLocation(name string) *time.Location {
 	return loc
 }
 
+// zoneCache keeps the time zones the Store has loaded, by name, for the pages that show
+// many dates: loading a zone reads and parses its file, which cost more than the rest
+// of a dashboard. Programs name a handful of zones, so it stays small.
+type zoneCache struct {
+	zones sync.Map // name -> *time.Location
+}
+
+func (z *zoneCache) get(name string) *time.Location {
+	if loc, ok := z.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc := loadLocation(name)
+	z.zones.Store(name, loc)
+	return loc
+}
+
+// locateProgram sets p's time zone from the cache.
+func (z *zoneCache) locateProgram(p *Program) { p.location = z.get(p.TimeZone) }
+
 // locatable is a row of a list that shows dates in its program's time zone.
 type locatable interface {
 	zoneName() string
 	setLocation(*time.Location)
 }
 
-// locate loads the time zones of the rows of one read, each zone once.
+// locate sets the time zones of the rows of a list from the cache.
 func locate[T any, P interface {
 	*T
 	locatable
-}](rows []T) {
-	zones := map[string]*time.Location{}
+}](z *zoneCache, rows []T) {
 	for i := range rows {
 		r := P(&rows[i])
-		loc, ok := zones[r.zoneName()]
-		if !ok {
-			loc = loadLocation(r.zoneName())
-			zones[r.zoneName()] = loc
-		}
-		r.setLocation(loc)
+		r.setLocation(z.get(r.zoneName()))
 	}
 }
 

@@ -20,7 +20,7 @@ type ReferralRow struct {
 	Deadline       time.Time
 	PayoutID       *int64
 	PayoutStatus   *PayoutStatus
-	// location is TimeZone loaded, each zone once per list (locate).
+	// location is TimeZone loaded, from the Store's zone cache (locate).
 	location *time.Location
 }
 
@@ -88,6 +88,6 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 	if err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("list referrals: %w", err)
 	}
-	locate(rows)
+	locate(s.zones, rows)
 	return newPage(rows, total, f.Paging), nil
 }

@@ -87,6 +87,7 @@ type Store struct {
 	clock      Clock
 	emails     EmailRenderer
 	jobs       Jobs
+	zones      *zoneCache
 }
 
 // sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
@@ -186,7 +187,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, zones: &zoneCache{}}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
