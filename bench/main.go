@@ -50,6 +50,7 @@ func main() {
 	pgURL := flag.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server to create the bench databases on")
 	load := flag.Duration("load", 0, "run the load test for this long instead of the benchmark")
 	rate := flag.Int("rate", 200, "requests per second of the load test")
+	keep := flag.Bool("keep", false, "only seed each database at -scale, keep it and say where it is (to look at query plans)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -72,6 +73,18 @@ func main() {
 		}
 		if failed {
 			os.Exit(1)
+		}
+		return
+	}
+
+	if *keep {
+		for _, dialect := range strings.Split(*dbs, ",") {
+			e, took, err := prepare(ctx, runConfig{dialect: models.Dialect(dialect), scale: *scaleFlag, bin: *bin, pgURL: *pgURL})
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", dialect, err)
+				os.Exit(1)
+			}
+			fmt.Printf("%s at scale %g, seeded in %s: %s\n", dialect, *scaleFlag, took.Round(time.Second), strings.Join(e.vars[:2], " ")+" "+strings.Join(e.vars[3:], " "))
 		}
 		return
 	}

@@ -272,8 +272,17 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 		q = q.Where("payouts.status = ?", f.Status)
 	}
 	q = searchReferrerOrFriend(q, f.Search)
+	count := q
+	if strings.TrimSpace(f.Search) == "" {
+		// Every payout has its referral, people and program (NOT NULL foreign keys): the
+		// joins drop no row, so without a search the count reads the status index alone.
+		count = s.db.WithContext(ctx).Model(&Payout{})
+		if f.Status != "" {
+			count = count.Where("status = ?", f.Status)
+		}
+	}
 	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := count.Count(&total).Error; err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("count payouts: %w", err)
 	}
 	switch f.Status {

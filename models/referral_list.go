@@ -3,7 +3,10 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // ReferralRow is a referral as program staff see it: who referred whom, in which program,
@@ -60,22 +63,32 @@ type ReferralFilter struct {
 // AdminReferrals lists every referral, the most recent sign-up first.
 func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[ReferralRow], error) {
 	now := s.Now()
-	q := s.db.WithContext(ctx).Table("referrals").
-		Joins("JOIN users ru ON ru.id = referrals.referrer_id").
-		Joins("JOIN users fu ON fu.id = referrals.friend_id").
-		Joins("JOIN programs pr ON pr.id = referrals.program_id")
-	switch f.Status {
-	case "":
-	case ReferralExpired:
-		q = q.Where("referrals.status <> ? AND pr.deadline < ?", ReferralQualified, now)
-	case ReferralQualified:
-		q = q.Where("referrals.status = ?", ReferralQualified)
-	default:
-		q = q.Where("referrals.status = ? AND pr.deadline >= ?", f.Status, now)
+	// referrals joined with their program, filtered by the status shown now.
+	filtered := func() *gorm.DB {
+		q := s.db.WithContext(ctx).Table("referrals").Joins("JOIN programs pr ON pr.id = referrals.program_id")
+		switch f.Status {
+		case "":
+		case ReferralExpired:
+			q = q.Where("referrals.status <> ? AND pr.deadline < ?", ReferralQualified, now)
+		case ReferralQualified:
+			q = q.Where("referrals.status = ?", ReferralQualified)
+		default:
+			q = q.Where("referrals.status = ? AND pr.deadline >= ?", f.Status, now)
+		}
+		return q
 	}
+	q := filtered().
+		Joins("JOIN users ru ON ru.id = referrals.referrer_id").
+		Joins("JOIN users fu ON fu.id = referrals.friend_id")
 	q = searchReferrerOrFriend(q, f.Search)
+	count := q
+	if strings.TrimSpace(f.Search) == "" {
+		// Every referral has its referrer and friend (NOT NULL foreign keys): without a
+		// search, counting needs no people.
+		count = filtered()
+	}
 	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := count.Count(&total).Error; err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("count referrals: %w", err)
 	}
 	var rows []ReferralRow
