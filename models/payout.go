@@ -241,19 +241,20 @@ func payoutRows(db *gorm.DB) *gorm.DB {
 		Joins("JOIN programs pr ON pr.id = payouts.program_id")
 }
 
+// payoutRowColumns are the columns of a PayoutRow. Who decided and the ledger credit
+// are scalar subqueries rather than two more joins: PostgreSQL plans a query afresh for
+// each page, and with seven tables to order, planning took five times longer than
+// running it.
 const payoutRowColumns = `payouts.*,
 	ru.name AS referrer_name, ru.email AS referrer_email, fu.name AS friend_name, fu.email AS friend_email,
 	r.registered_at AS registered_at, r.qualified_at AS qualified_at, r.counted_cents AS counted_cents,
 	pr.name AS program_name, pr.slug AS program_slug, pr.time_zone AS time_zone,
 	pr.threshold_cents AS threshold_cents, pr.payout_business_days AS business_days,
-	du.email AS decided_by_email, le.id AS ledger_entry_id`
+	(SELECT du.email FROM users du WHERE du.id = payouts.decided_by) AS decided_by_email,
+	(SELECT le.id FROM ledger_entries le WHERE le.payout_id = payouts.id) AS ledger_entry_id`
 
-// selectPayoutRows adds the columns (and the joins only they need) to a payoutRows query.
-func selectPayoutRows(q *gorm.DB) *gorm.DB {
-	return q.Select(payoutRowColumns).
-		Joins("LEFT JOIN users du ON du.id = payouts.decided_by").
-		Joins("LEFT JOIN ledger_entries le ON le.payout_id = payouts.id")
-}
+// selectPayoutRows adds the columns to a payoutRows query.
+func selectPayoutRows(q *gorm.DB) *gorm.DB { return q.Select(payoutRowColumns) }
 
 // PayoutFilter chooses the payouts of the review queue.
 type PayoutFilter struct {
