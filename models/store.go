@@ -198,6 +198,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 // Close releases the connections.
 func (s *Store) Close() error { return s.sqlDB.Close() }
 
+// MaxConnections is the size of the connection pool: how many queries can run at once.
+func (s *Store) MaxConnections() int { return s.sqlDB.Stats().MaxOpenConnections }
+
 // Dialect tells which database the Store runs on.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
