@@ -205,10 +205,11 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 		cpu := meter.read()
 		res.queue = attack(srv.url+"/admin/payouts", []string{admin}, rc.duration)
 		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, meter.since(cpu, res.queue.requests))
-		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, 20); err != nil {
+		cpu = meter.read()
+		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, ingestBatches); err != nil {
 			return res, fmt.Errorf("ingest: %w", err)
 		}
-		fmt.Fprintf(os.Stderr, "   ingestion %.0f events/s\n", res.ingestRate)
+		fmt.Fprintf(os.Stderr, "   ingestion %.0f events/s; CPU per batch of 1000: %s\n", res.ingestRate, meter.since(cpu, ingestBatches))
 		if res.payRate, err = pay(ctx, rc.bin, e.vars, payMonth(e.seededAt), e.scale.Approved); err != nil {
 			return res, err
 		}
@@ -217,6 +218,9 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 	res.peakRSSKiB = srv.peakRSS()
 	return res, nil
 }
+
+// ingestBatches is how many batches of 1000 earnings the ingestion phase posts.
+const ingestBatches = 20
 
 // pay runs `referrals payouts pay` on the seeded batch, checks it paid every approved
 // payout, and returns payouts per second.
@@ -448,6 +452,12 @@ func signIn(base, email string) (string, error) {
 	if res.StatusCode != http.StatusSeeOther {
 		return "", fmt.Errorf("sign in as %s: status %d", email, res.StatusCode)
 	}
+	// The first page after signing in sets the new CSRF cookie, which a browser keeps.
+	res, err = client.Get(base + res.Header.Get("Location"))
+	if err != nil {
+		return "", err
+	}
+	res.Body.Close()
 	u, _ := url.Parse(base)
 	var parts []string
 	for _, c := range jar.Cookies(u) {

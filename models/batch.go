@@ -349,8 +349,8 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 		out = nil
 		now := s.Now()
 		var claimed []int64
-		err := tx.Raw("UPDATE payouts SET status = ?, paid_at = ? WHERE id IN ? AND status = ? RETURNING id",
-			PayoutPaid, now, ids, PayoutApproved).Scan(&claimed).Error
+		err := rawScan(tx, &claimed, "UPDATE payouts SET status = ?, paid_at = ? WHERE id IN ? AND status = ? RETURNING id",
+			PayoutPaid, now, ids, PayoutApproved)
 		if err != nil || len(claimed) == 0 {
 			return err
 		}
@@ -390,8 +390,8 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 				"Referral bonus - "+p.FriendName, payoutTarget(p.ID), now)
 		}
 		var credits []struct{ ID, PayoutID int64 }
-		err = tx.Raw("INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES "+
-			placeholders(len(payouts), slices.Repeat([]string{"?"}, 8)...)+" RETURNING id, payout_id", args...).Scan(&credits).Error
+		err = rawScan(tx, &credits, "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES "+
+			placeholders(len(payouts), slices.Repeat([]string{"?"}, 8)...)+" RETURNING id, payout_id", args...)
 		if err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
 				return fmt.Errorf("a payout already has a ledger credit: %w", err)

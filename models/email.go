@@ -119,8 +119,8 @@ func (s *Store) queueEmails(tx *gorm.DB, emails []queuedEmail) error {
 		}
 		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
 		var ids []int64
-		err := tx.Raw("INSERT INTO emails (user_id, recipient, kind, subject, body_text, body_html, dedupe_key, status, created_at) VALUES "+
-			placeholders(len(part), slices.Repeat([]string{"?"}, columns)...)+" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", args...).Scan(&ids).Error
+		err := rawScan(tx, &ids, "INSERT INTO emails (user_id, recipient, kind, subject, body_text, body_html, dedupe_key, status, created_at) VALUES "+
+			placeholders(len(part), slices.Repeat([]string{"?"}, columns)...)+" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", args...)
 		if err != nil {
 			return fmt.Errorf("queue %d %s emails: %w", len(part), part[0].msg.Kind, err)
 		}
