@@ -135,7 +135,7 @@ func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, er
 	}
 	err := db.Model(&Payout{}).
 		Select("batch_month, program_id, status, COUNT(*) AS n, SUM(amount_cents) AS cents").
-		Where("batch_month IN ?", months).Group("batch_month, program_id, status").Scan(&groups).Error
+		Where("batch_month IN ?", months).Group("batch_month, program_id, status").Find(&groups).Error
 	if err != nil {
 		return nil, fmt.Errorf("add up batches: %w", err)
 	}
@@ -145,7 +145,7 @@ func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, er
 	}
 	err = db.Table("ledger_entries le").Select("p.batch_month AS batch_month, SUM(le.amount_cents) AS cents").
 		Joins("JOIN payouts p ON p.id = le.payout_id").
-		Where("p.batch_month IN ?", months).Group("p.batch_month").Scan(&ledger).Error
+		Where("p.batch_month IN ?", months).Group("p.batch_month").Find(&ledger).Error
 	if err != nil {
 		return nil, fmt.Errorf("add up batch credits: %w", err)
 	}
@@ -223,7 +223,7 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	var rows []PayoutRow
 	q := selectPayoutRows(payoutRows(db)).Where("payouts.batch_month = ?", month).
 		Order("CASE WHEN payouts.status = 'approved' THEN 0 ELSE 1 END, payouts.id")
-	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error; err != nil {
+	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Find(&rows).Error; err != nil {
 		return BatchDetail{}, fmt.Errorf("payouts of batch %s: %w", month, err)
 	}
 	locate(s.zones, rows)
@@ -245,7 +245,7 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 		var rows []PayoutRow
 		err := selectPayoutRows(payoutRows(s.db.WithContext(ctx))).
 			Where("payouts.batch_month = ? AND payouts.id > ?", month, last).
-			Order("payouts.id").Limit(payoutChunk).Scan(&rows).Error
+			Order("payouts.id").Limit(payoutChunk).Find(&rows).Error
 		if err != nil {
 			return fmt.Errorf("payouts of batch %s: %w", month, err)
 		}
@@ -361,7 +361,7 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 		err = tx.Table("payouts").Select("payouts.*, fu.name AS friend_name").
 			Joins("JOIN referrals r ON r.id = payouts.referral_id").
 			Joins("JOIN users fu ON fu.id = r.friend_id").
-			Where("payouts.id IN ?", claimed).Order("payouts.id").Scan(&payouts).Error
+			Where("payouts.id IN ?", claimed).Order("payouts.id").Find(&payouts).Error
 		if err != nil {
 			return err
 		}

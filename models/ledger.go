@@ -79,7 +79,7 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 	var sum LedgerSummary
 	err := db.Model(&LedgerEntry{}).
 		Select("COUNT(*) AS entries, CAST(COALESCE(SUM(amount_cents - fee_cents), 0) AS BIGINT) AS balance_cents").
-		Where("user_id = ?", userID).Scan(&sum).Error
+		Where("user_id = ?", userID).Find(&sum).Error
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("balance of user %d: %w", userID, err)
 	}
@@ -95,7 +95,7 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 		Where("le.user_id = ?", userID).
 		Order("le.created_at DESC, le.id DESC").
 		Limit(paging.Limit()).Offset(paging.Offset()).
-		Scan(&rows).Error
+		Find(&rows).Error
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("ledger of user %d: %w", userID, err)
 	}

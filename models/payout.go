@@ -295,7 +295,7 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 		q = q.Order("payouts.decided_at DESC, payouts.id DESC")
 	}
 	var rows []PayoutRow
-	err := selectPayoutRows(q).Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Scan(&rows).Error
+	err := selectPayoutRows(q).Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Find(&rows).Error
 	if err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
 	}
@@ -309,7 +309,7 @@ func (s *Store) PayoutCounts(ctx context.Context) (map[PayoutStatus]int64, error
 		Status PayoutStatus
 		N      int64
 	}
-	err := s.db.WithContext(ctx).Model(&Payout{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error
+	err := s.db.WithContext(ctx).Model(&Payout{}).Select("status, COUNT(*) AS n").Group("status").Find(&rows).Error
 	counts := map[PayoutStatus]int64{}
 	for _, r := range rows {
 		counts[r.Status] = r.N
@@ -334,7 +334,7 @@ func (s *Store) Payout(ctx context.Context, id int64, earnings Paging) (PayoutDe
 	db := s.db.WithContext(ctx)
 	var d PayoutDetail
 	var rows []PayoutRow
-	if err := selectPayoutRows(payoutRows(db)).Where("payouts.id = ?", id).Scan(&rows).Error; err != nil {
+	if err := selectPayoutRows(payoutRows(db)).Where("payouts.id = ?", id).Find(&rows).Error; err != nil {
 		return d, fmt.Errorf("payout %d: %w", id, err)
 	}
 	if len(rows) == 0 {

@@ -406,7 +406,7 @@ func (s *Store) Programs(ctx context.Context, paging Paging) (Page[ProgramRow], 
 	var rows []ProgramRow
 	err := programRows(db).
 		Order("CASE status WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, deadline DESC, id").
-		Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error
+		Offset(paging.Offset()).Limit(paging.Limit()).Find(&rows).Error
 	if err != nil {
 		return Page[ProgramRow]{}, fmt.Errorf("list programs: %w", err)
 	}
@@ -416,7 +416,7 @@ func (s *Store) Programs(ctx context.Context, paging Paging) (Page[ProgramRow], 
 // ProgramSummary loads one program with its counts.
 func (s *Store) ProgramSummary(ctx context.Context, slug string) (ProgramRow, error) {
 	var rows []ProgramRow
-	if err := programRows(s.db.WithContext(ctx)).Where("slug = ?", slug).Scan(&rows).Error; err != nil {
+	if err := programRows(s.db.WithContext(ctx)).Where("slug = ?", slug).Find(&rows).Error; err != nil {
 		return ProgramRow{}, fmt.Errorf("program %s: %w", slug, err)
 	}
 	if len(rows) == 0 {

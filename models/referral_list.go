@@ -97,7 +97,7 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 			pr.threshold_cents AS threshold_cents, pr.deadline AS deadline, po.id AS payout_id, po.status AS payout_status`).
 		Joins("LEFT JOIN payouts po ON po.referral_id = referrals.id").
 		Order("referrals.registered_at DESC, referrals.id DESC").
-		Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Scan(&rows).Error
+		Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Find(&rows).Error
 	if err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("list referrals: %w", err)
 	}
