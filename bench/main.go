@@ -552,7 +552,9 @@ func (m *cpuMeter) since(start cpuReading, n uint64) string {
 	for pid, t := range now.db {
 		db += t - start.db[pid]
 	}
-	per := func(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(n)/float64(time.Millisecond)) }
+	per := func(d time.Duration) string {
+		return fmt.Sprintf("%.2fms", float64(d)/float64(n)/float64(time.Millisecond))
+	}
 	if m.pg == nil {
 		return "server " + per(now.app-start.app)
 	}

@@ -309,7 +309,9 @@ func earningsPerFriend(sc scale) int { return max(1, sc.Earnings/sc.Friends) }
 
 // earnedAt is when a friend who signed up at signedUp made their k-th earning: a day
 // apart, the first a day after signing up.
-func earnedAt(signedUp time.Time, k int) time.Time { return signedUp.Add(time.Duration(k+1) * 24 * time.Hour) }
+func earnedAt(signedUp time.Time, k int) time.Time {
+	return signedUp.Add(time.Duration(k+1) * 24 * time.Hour)
+}
 
 // earningAmount is the k-th earning of friend i: $110 for the friends who qualified, so
 // five make $550, and $20.00 to $89.99 for the others, who stay under $500.
