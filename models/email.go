@@ -102,9 +102,12 @@ type queuedEmail struct {
 // queueEmails is queueEmail for many messages at once: one multi-row insert of the
 // outbox rows and one of their delivery jobs, whatever their number.
 func (s *Store) queueEmails(tx *gorm.DB, emails []queuedEmail) error {
+	emails = slices.DeleteFunc(slices.Clone(emails), func(e queuedEmail) bool {
+		return e.msg.Kind.Marketing() && e.msg.To.EmailOptOut // R13: no invitation or reminder to the opted out
+	})
 	now := s.Now()
 	const columns = 9
-	err := chunks(emails, func(part []queuedEmail) error {
+	return chunks(emails, func(part []queuedEmail) error {
 		args := make([]any, 0, len(part)*columns)
 		for _, e := range part {
 			content, err := s.emails.RenderEmail(e.msg)
@@ -126,7 +129,6 @@ func (s *Store) queueEmails(tx *gorm.DB, emails []queuedEmail) error {
 		}
 		return s.enqueueDeliveries(tx, ids)
 	})
-	return err
 }
 
 // enqueueDeliveries inserts the jobs that deliver emails ids into tx, the transaction of
