@@ -226,7 +226,7 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Find(&rows).Error; err != nil {
 		return BatchDetail{}, fmt.Errorf("payouts of batch %s: %w", month, err)
 	}
-	locate(s.zones, rows)
+	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	d.Payouts = newPage(rows, d.TotalCount(), paging)
 	return d, nil
 }
@@ -249,7 +249,7 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 		if err != nil {
 			return fmt.Errorf("payouts of batch %s: %w", month, err)
 		}
-		locate(s.zones, rows)
+		locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 		for _, r := range rows {
 			if err := fn(r); err != nil {
 				return err

@@ -35,30 +35,10 @@ type LedgerRow struct {
 	AmountCents  int64
 	FeeCents     int64
 	BalanceCents int64
-	// TimeZone is the display time zone of the program that paid the entry ("" for
-	// entries not tied to a program).
-	TimeZone string
-	// location is the zone Location answers, from the Store's zone cache (locate).
-	location *time.Location
+	// Zone is that of the program that paid the entry (the default program time zone
+	// for entries not tied to one).
+	Zone
 }
-
-// Location is the time zone the entry's date is shown in: its program's, or the
-// default program time zone for entries not tied to one.
-func (r LedgerRow) Location() *time.Location {
-	if r.location != nil {
-		return r.location
-	}
-	return loadLocation(r.zoneName())
-}
-
-func (r LedgerRow) zoneName() string {
-	if r.TimeZone == "" {
-		return DefaultTimeZone
-	}
-	return r.TimeZone
-}
-
-func (r *LedgerRow) setLocation(loc *time.Location) { r.location = loc }
 
 // LedgerSummary is a freelancer's account at a glance.
 type LedgerSummary struct {
@@ -99,6 +79,6 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("ledger of user %d: %w", userID, err)
 	}
-	locate(s.zones, rows)
+	locate(s.zones, rows, func(r *LedgerRow) *Zone { return &r.Zone })
 	return newPage(rows, sum.Entries, paging), sum, nil
 }

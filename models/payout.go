@@ -202,25 +202,12 @@ type PayoutRow struct {
 	CountedCents   int64
 	ProgramName    string
 	ProgramSlug    string
-	TimeZone       string
+	Zone           // of the payout's program
 	ThresholdCents int64
 	BusinessDays   int
 	DecidedByEmail *string
 	LedgerEntryID  *int64
-	// location is TimeZone loaded, from the Store's zone cache (locate).
-	location *time.Location
 }
-
-// Location is the time zone of the payout's program.
-func (r PayoutRow) Location() *time.Location {
-	if r.location != nil {
-		return r.location
-	}
-	return loadLocation(r.TimeZone)
-}
-
-func (r PayoutRow) zoneName() string                { return r.TimeZone }
-func (r *PayoutRow) setLocation(loc *time.Location) { r.location = loc }
 
 // DueDate is the day an approved or paid payout is due by (R11), or false before approval.
 func (r PayoutRow) DueDate() (time.Time, bool) {
@@ -299,7 +286,7 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 	if err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
 	}
-	locate(s.zones, rows)
+	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	return newPage(rows, total, f.Paging), nil
 }
 
@@ -340,7 +327,7 @@ func (s *Store) Payout(ctx context.Context, id int64, earnings Paging) (PayoutDe
 	if len(rows) == 0 {
 		return d, ErrNotFound
 	}
-	locate(s.zones, rows)
+	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	d.PayoutRow = rows[0]
 	q := db.Model(&Earning{}).Where("referral_id = ? AND status = ?", d.ReferralID, EarningCounted)
 	var total int64

@@ -95,20 +95,34 @@ func (z *zoneCache) get(name string) *time.Location {
 // locateProgram sets p's time zone from the cache.
 func (z *zoneCache) locateProgram(p *Program) { p.location = z.get(p.TimeZone) }
 
-// locatable is a row of a list that shows dates in its program's time zone.
-type locatable interface {
-	zoneName() string
-	setLocation(*time.Location)
+// Zone is the time zone the dates of a list row are shown in: its program's, named by
+// TimeZone (the default program time zone when the row has no program). The Store
+// loads it from its cache when it reads the list (locate).
+type Zone struct {
+	TimeZone string
+	location *time.Location
 }
 
-// locate sets the time zones of the rows of a list from the cache.
-func locate[T any, P interface {
-	*T
-	locatable
-}](z *zoneCache, rows []T) {
+// Location is the zone as a *time.Location.
+func (z Zone) Location() *time.Location {
+	if z.location != nil {
+		return z.location
+	}
+	return loadLocation(z.name())
+}
+
+func (z Zone) name() string {
+	if z.TimeZone == "" {
+		return DefaultTimeZone
+	}
+	return z.TimeZone
+}
+
+// locate loads the zones of the rows of a list from the cache.
+func locate[T any](z *zoneCache, rows []T, zone func(*T) *Zone) {
 	for i := range rows {
-		r := P(&rows[i])
-		r.setLocation(z.get(r.zoneName()))
+		rz := zone(&rows[i])
+		rz.location = z.get(rz.name())
 	}
 }
 

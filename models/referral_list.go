@@ -18,25 +18,12 @@ type ReferralRow struct {
 	FriendName     string
 	FriendEmail    string
 	ProgramName    string
-	TimeZone       string
+	Zone           // of the referral's program
 	ThresholdCents int64
 	Deadline       time.Time
 	PayoutID       *int64
 	PayoutStatus   *PayoutStatus
-	// location is TimeZone loaded, from the Store's zone cache (locate).
-	location *time.Location
 }
-
-// Location is the time zone of the referral's program.
-func (r ReferralRow) Location() *time.Location {
-	if r.location != nil {
-		return r.location
-	}
-	return loadLocation(r.TimeZone)
-}
-
-func (r ReferralRow) zoneName() string                { return r.TimeZone }
-func (r *ReferralRow) setLocation(loc *time.Location) { r.location = loc }
 
 // ReferralExpired is the status a referral shows once its program's deadline passed
 // without it qualifying (R9); it is not stored.
@@ -101,6 +88,6 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 	if err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("list referrals: %w", err)
 	}
-	locate(s.zones, rows)
+	locate(s.zones, rows, func(r *ReferralRow) *Zone { return &r.Zone })
 	return newPage(rows, total, f.Paging), nil
 }
