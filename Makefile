@@ -30,7 +30,7 @@ e2e:
 	$(GO) test -tags e2e -count=1 ./e2e/
 ## bench: seed SQLite and PostgreSQL at the stated scale (100,000 freelancers, 200,000
 ## referrals, 1,000,000 earnings, 10,000 approved payouts) and at a tenth of it, measure over
-## loopback and print one table; about 3 minutes. Smaller: make bench BENCH_FLAGS="-scale 0.1"
+## loopback and print one table; about 2 minutes, at most 20 (-timeout). Smaller: BENCH_FLAGS="-scale 0.1"
 BENCH_FLAGS ?=
 bench: build
 	$(GO) run ./bench $(BENCH_FLAGS)

@@ -52,8 +52,11 @@ func targeter(url string, cookies []string) vegeta.Targeter {
 	}
 }
 
-// summarize reads an attack's results; any answer but 200 (or none) is an error.
-func summarize(results <-chan *vegeta.Result) loadResult {
+// summarize reads an attack's results, stopping it early if ctx ends; any answer but 200
+// (or none) is an error.
+func summarize(ctx context.Context, attacker *vegeta.Attacker, results <-chan *vegeta.Result) loadResult {
+	stop := context.AfterFunc(ctx, func() { attacker.Stop() })
+	defer stop()
 	var m vegeta.Metrics
 	for res := range results {
 		m.Add(res)
@@ -70,11 +73,11 @@ func summarize(results <-chan *vegeta.Result) loadResult {
 }
 
 // attack sends GET url as fast as 50 concurrent clients can (a closed loop: each client
-// waits for its answer), for d.
-func attack(url string, cookies []string, d time.Duration) loadResult {
+// waits for its answer), for d or until ctx ends.
+func attack(ctx context.Context, url string, cookies []string, d time.Duration) loadResult {
 	attacker := vegeta.NewAttacker(vegeta.Workers(clients), vegeta.MaxWorkers(clients), vegeta.Connections(clients),
 		vegeta.Redirects(vegeta.NoFollow), vegeta.Timeout(requestTimeout))
-	return summarize(attacker.Attack(targeter(url, cookies), vegeta.Rate{Freq: 0}, d, url))
+	return summarize(ctx, attacker, attacker.Attack(targeter(url, cookies), vegeta.Rate{Freq: 0}, d, url))
 }
 
 // alone is the median latency of GET url with one client, over n requests: the cost
@@ -122,7 +125,10 @@ func loadTest(ctx context.Context, rc runConfig, d time.Duration, rate int) erro
 	}
 	url := srv.url + "/dashboard"
 	attacker := vegeta.NewAttacker(vegeta.Connections(clients), vegeta.Redirects(vegeta.NoFollow), vegeta.Timeout(requestTimeout))
-	r := summarize(attacker.Attack(targeter(url, referrers), vegeta.Rate{Freq: rate, Per: time.Second}, d, url))
+	r := summarize(ctx, attacker, attacker.Attack(targeter(url, referrers), vegeta.Rate{Freq: rate, Per: time.Second}, d, url))
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	fmt.Printf("load: %s, scale %g: GET /dashboard at %d req/s for %s: %s; peak RSS %.0f MB\n",
 		rc.dialect, rc.scale, rate, d, r, float64(srv.peakRSS())/1024)
 	want := uint64(float64(rate) * d.Seconds())

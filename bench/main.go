@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -51,57 +52,83 @@ func main() {
 	load := flag.Duration("load", 0, "run the load test for this long instead of the benchmark")
 	rate := flag.Int("rate", 200, "requests per second of the load test")
 	keep := flag.Bool("keep", false, "only seed each database at -scale, keep it and say where it is (to look at query plans)")
+	timeout := flag.Duration("timeout", 20*time.Minute, "give up (and clean up) after this long")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
-	ctx := context.Background()
-	if *load > 0 {
+	// Interrupted or too slow, the run stops where it is and still drops its databases
+	// and stops its server.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	rc := runConfig{scale: *scaleFlag, duration: *duration, bin: *bin, pgURL: *pgURL}
+	var err error
+	switch {
+	case *load > 0:
 		if !set["scale"] {
-			*scaleFlag = 0.02
+			rc.scale = 0.02
 		}
 		if !set["dbs"] {
 			*dbs = "sqlite"
 		}
-		failed := false
-		for _, dialect := range strings.Split(*dbs, ",") {
-			rc := runConfig{dialect: models.Dialect(dialect), scale: *scaleFlag, bin: *bin, pgURL: *pgURL}
-			if err := loadTest(ctx, rc, *load, *rate); err != nil {
-				fmt.Fprintf(os.Stderr, "load: %s: %v\n", dialect, err)
-				failed = true
-			}
-		}
-		if failed {
-			os.Exit(1)
-		}
-		return
+		err = loadTests(ctx, rc, strings.Split(*dbs, ","), *load, *rate)
+	case *keep:
+		err = keepSeeded(ctx, rc, strings.Split(*dbs, ","))
+	default:
+		err = benchmark(ctx, rc, strings.Split(*dbs, ","))
 	}
-
-	if *keep {
-		for _, dialect := range strings.Split(*dbs, ",") {
-			e, took, err := prepare(ctx, runConfig{dialect: models.Dialect(dialect), scale: *scaleFlag, bin: *bin, pgURL: *pgURL})
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "bench: %s: %v\n", dialect, err)
-				os.Exit(1)
-			}
-			fmt.Printf("%s at scale %g, seeded in %s: %s\n", dialect, *scaleFlag, took.Round(time.Second), strings.Join(e.vars[:2], " ")+" "+strings.Join(e.vars[3:], " "))
-		}
-		return
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		cancel()
+		os.Exit(1)
 	}
+}
 
+// benchmark measures each database at rc's scale and at a tenth of it and prints the
+// table.
+func benchmark(ctx context.Context, rc runConfig, dialects []string) error {
 	var rows []result
-	for _, dialect := range strings.Split(*dbs, ",") {
-		for _, f := range []float64{*scaleFlag / 10, *scaleFlag} {
+	for _, dialect := range dialects {
+		for _, f := range []float64{rc.scale / 10, rc.scale} {
 			fmt.Fprintf(os.Stderr, "== %s at scale %g\n", dialect, f)
-			r, err := measure(ctx, runConfig{dialect: models.Dialect(dialect), scale: f, duration: *duration, bin: *bin, pgURL: *pgURL, full: f == *scaleFlag})
+			run := rc
+			run.dialect, run.scale, run.full = models.Dialect(dialect), f, f == rc.scale
+			r, err := measure(ctx, run)
 			if err != nil {
-				fmt.Fprintf(os.Stderr, "bench: %s at scale %g: %v\n", dialect, f, err)
-				os.Exit(1)
+				return fmt.Errorf("%s at scale %g: %w", dialect, f, err)
 			}
 			rows = append(rows, r)
 		}
 	}
 	printTable(os.Stdout, rows)
+	return nil
+}
+
+// loadTests runs the load test on each database; any error fails the whole.
+func loadTests(ctx context.Context, rc runConfig, dialects []string, d time.Duration, rate int) error {
+	var errs []error
+	for _, dialect := range dialects {
+		rc.dialect = models.Dialect(dialect)
+		if err := loadTest(ctx, rc, d, rate); err != nil {
+			errs = append(errs, fmt.Errorf("load test on %s: %w", dialect, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// keepSeeded seeds each database at rc's scale and leaves it, saying where it is.
+func keepSeeded(ctx context.Context, rc runConfig, dialects []string) error {
+	for _, dialect := range dialects {
+		rc.dialect = models.Dialect(dialect)
+		e, took, err := prepare(ctx, rc)
+		if err != nil {
+			return fmt.Errorf("%s: %w", dialect, err)
+		}
+		fmt.Printf("%s at scale %g, seeded in %s: %s\n", dialect, rc.scale, took.Round(time.Second), envValue(e.vars, "DATABASE_URL")+envValue(e.vars, "DATA_DIR"))
+	}
+	return nil
 }
 
 type runConfig struct {
@@ -192,8 +219,11 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 	}
 	fmt.Fprintf(os.Stderr, "   dashboard, one client: p50 %s\n", ms(res.alone))
 	cpu := meter.read()
-	res.dashboard = attack(srv.url+"/dashboard", referrers, rc.duration)
+	res.dashboard = attack(ctx, srv.url+"/dashboard", referrers, rc.duration)
 	fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s; CPU per request: %s\n", clients, res.dashboard, meter.since(cpu, res.dashboard.requests))
+	if err := ctx.Err(); err != nil {
+		return res, err
+	}
 	if rc.full {
 		admin, err := signIn(srv.url, adminEmail)
 		if err != nil {
@@ -203,7 +233,7 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 			return res, err
 		}
 		cpu := meter.read()
-		res.queue = attack(srv.url+"/admin/payouts", []string{admin}, rc.duration)
+		res.queue = attack(ctx, srv.url+"/admin/payouts", []string{admin}, rc.duration)
 		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, meter.since(cpu, res.queue.requests))
 		cpu = meter.read()
 		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, ingestBatches); err != nil {
@@ -358,6 +388,8 @@ func startServer(bin string, env []string) (*server, error) {
 	u := "http://" + addr
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(env, "ADDR="+addr, "BASE_URL="+u)
+	// The server goes when the bench goes, however it ends.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	// The server logs every request: keep the log out of the terminal.
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
