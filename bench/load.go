@@ -137,6 +137,8 @@ func loadTest(ctx context.Context, rc runConfig, d time.Duration, rate int) erro
 		return fmt.Errorf("%d of %d requests failed: %v", r.errors, r.requests, r.firstErrors)
 	case r.requests < want*99/100:
 		return fmt.Errorf("sent %d requests, want %d: the load generator could not keep the rate", r.requests, want)
+	case r.throughput < float64(rate)*0.99:
+		return fmt.Errorf("the server answered %.0f requests per second, below the rate of %d", r.throughput, rate)
 	}
 	return nil
 }
