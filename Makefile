@@ -5,7 +5,7 @@ GO    ?= go
 TEMPL := $(GO) tool templ
 BIN   := bin/referrals
 
-.PHONY: run build test check generate e2e fuzz
+.PHONY: run build test check generate e2e fuzz bench load
 
 ## run: build, fill the embedded database with demo data (once) and serve on http://localhost:8080
 run: build
@@ -28,6 +28,21 @@ test:
 e2e:
 	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
 	$(GO) test -tags e2e -count=1 ./e2e/
+## bench: seed SQLite and PostgreSQL at the stated scale (100,000 freelancers, 200,000
+## referrals, 1,000,000 earnings, 10,000 approved payouts) and at a tenth of it, measure over
+## loopback and print one table; about 2 minutes, at most 20 (-timeout). Smaller: BENCH_FLAGS="-scale 0.1"
+BENCH_FLAGS ?=
+bench: build
+	$(GO) run ./bench $(BENCH_FLAGS)
+
+## load: GET /dashboard at a steady LOAD_RATE per second for LOAD_TIME on loopback (SQLite,
+## small seeded scale); fails on any error. More: LOAD_FLAGS="-dbs postgres -scale 0.1"
+LOAD_TIME ?= 60s
+LOAD_RATE ?= 200
+LOAD_FLAGS ?=
+load: build
+	$(GO) run ./bench -load $(LOAD_TIME) -rate $(LOAD_RATE) $(LOAD_FLAGS)
+
 ## fuzz: run each fuzz test for FUZZTIME (make test runs their seed corpora only)
 FUZZTIME ?= 20s
 fuzz:

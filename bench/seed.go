@@ -35,6 +35,18 @@ func newScale(f float64) scale {
 	}
 }
 
+// oldestPending is the friend whose payout has waited longest for review: the first
+// of the review queue.
+func (sc scale) oldestPending() int {
+	oldest := sc.Approved
+	for i := sc.Approved; i < sc.Approved+sc.Pending; i++ {
+		if i%signupMinutes < oldest%signupMinutes {
+			oldest = i
+		}
+	}
+	return oldest
+}
+
 // benchPassword is every bench account's password.
 const benchPassword = "bench-password"
 
@@ -44,53 +56,118 @@ func friendEmail(i int) string   { return fmt.Sprintf("friend%d@bench.test", i) 
 
 const adminEmail = "admin@bench.test"
 
-// payMonth is the month whose batch the bench pays: the previous calendar month.
-func payMonth(now time.Time) string {
-	return now.AddDate(0, -1, 0).Format("2006-01")
+// personName is the i-th of 2,500 plausible names, so pages look like real ones.
+func personName(i int) string {
+	first := []string{"Maria", "James", "Aisha", "Wei", "Carlos", "Olivia", "Noah", "Priya", "Liam", "Sofia",
+		"Mateo", "Emma", "Yusuf", "Chloe", "Daniel", "Hana", "Lucas", "Amara", "Ethan", "Zoe",
+		"Omar", "Grace", "Diego", "Mia", "Samuel", "Leila", "Jack", "Nora", "Ravi", "Ella",
+		"Tomas", "Ava", "Kenji", "Isla", "Felix", "Lena", "Hugo", "Maya", "Ivan", "Ruby",
+		"Arjun", "Lily", "Elias", "Sara", "Leo", "Anna", "Kofi", "Julia", "Theo", "Nina"}
+	last := []string{"Garcia", "Smith", "Khan", "Chen", "Lopez", "Johnson", "Nguyen", "Patel", "Brown", "Rossi",
+		"Silva", "Miller", "Okafor", "Martin", "Kim", "Tanaka", "Müller", "Davis", "Cohen", "Wilson",
+		"Haddad", "Taylor", "Moreno", "Anderson", "Novak", "Thomas", "Sato", "Moore", "Singh", "Clark",
+		"Dubois", "Lewis", "Ivanova", "Walker", "Hansen", "Young", "Costa", "King", "Mensah", "Wright",
+		"Fischer", "Scott", "Ortiz", "Green", "Berg", "Baker", "Reyes", "Adams", "Kowalski", "Hill"}
+	return first[i%len(first)] + " " + last[(i/len(first))%len(last)]
 }
 
-// inserter writes rows with multi-row INSERT statements, 1000 rows at a time, in the
-// placeholder style of the database.
+// The seed's calendar, relative to the run's start so the data is current: the program
+// began 80 days ago and ends in 60; friends signed up from 70 to 60 days ago, earned once
+// a day for five days, and those who qualified were decided on the 15th of last month.
+type calendar struct {
+	now, accounts, programStart, invited, signupsFrom, deadline, decided time.Time
+}
+
+func newCalendar(now time.Time) calendar {
+	lastMonth := time.Date(now.Year(), now.Month()-1, 15, 18, 0, 0, 0, time.UTC)
+	return calendar{
+		now:          now,
+		accounts:     now.AddDate(-1, 0, 0),
+		programStart: now.AddDate(0, 0, -80),
+		invited:      now.AddDate(0, 0, -75),
+		signupsFrom:  now.AddDate(0, 0, -70),
+		deadline:     now.AddDate(0, 0, 60),
+		decided:      lastMonth,
+	}
+}
+
+// signupMinutes is how many minutes sign-ups are spread over: ten days.
+const signupMinutes = 14_400
+
+// signedUp is when friend i signed up: a minute after friend i-1, over ten days.
+func (c calendar) signedUp(i int) time.Time {
+	return c.signupsFrom.Add(time.Duration(i%signupMinutes) * time.Minute).Truncate(time.Millisecond)
+}
+
+// payMonth is the month whose batch the bench pays: the one the seed approved into.
+func payMonth(now time.Time) string { return newCalendar(now).decided.Format("2006-01") }
+
+// inserter writes rows with multi-row INSERT statements of up to 1000 rows (fewer when a
+// row has many columns, to stay under SQLite's 32,766 bound parameters), in the
+// placeholder style of the database, one transaction per table.
 type inserter struct {
 	db      *sql.DB
 	dialect models.Dialect
 }
 
 func (in inserter) insert(ctx context.Context, table string, cols []string, rows [][]any) error {
-	const chunk = 1000
+	chunk := min(1000, 32_000/len(cols))
 	tx, err := in.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	// Every full chunk runs one prepared statement: the database parses it once.
+	var full *sql.Stmt
 	for start := 0; start < len(rows); start += chunk {
 		part := rows[start:min(start+chunk, len(rows))]
-		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
 		args := make([]any, 0, len(part)*len(cols))
-		for i, row := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j := range row {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				if in.dialect == models.Postgres {
-					fmt.Fprintf(&b, "$%d", len(args)+1)
-				} else {
-					b.WriteByte('?')
-				}
-				args = append(args, row[j])
-			}
-			b.WriteByte(')')
+		for _, row := range part {
+			args = append(args, row...)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if len(part) < chunk {
+			if _, err := tx.ExecContext(ctx, in.statement(table, cols, len(part)), args...); err != nil {
+				return fmt.Errorf("insert into %s: %w", table, err)
+			}
+			continue
+		}
+		if full == nil {
+			if full, err = tx.PrepareContext(ctx, in.statement(table, cols, chunk)); err != nil {
+				return fmt.Errorf("insert into %s: %w", table, err)
+			}
+			defer full.Close()
+		}
+		if _, err := full.ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
 	}
 	return tx.Commit()
+}
+
+// statement is the INSERT of n rows into table.
+func (in inserter) statement(table string, cols []string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", table, strings.Join(cols, ", "))
+	p := 0
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			p++
+			if in.dialect == models.Postgres {
+				fmt.Fprintf(&b, "$%d", p)
+			} else {
+				b.WriteByte('?')
+			}
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
 }
 
 // inviteCode makes the i-th unique code in the invite alphabet.
@@ -105,34 +182,39 @@ func inviteCode(i int) string {
 }
 
 // seed fills a migrated, empty database at scale sc, with times relative to now. It
-// writes rows directly (the rules are not under test here, the reads are), keeping every
-// constraint of the schema.
+// writes rows directly (the rules are not under test here, the reads and writes of the
+// product are), keeping every constraint of the schema and every invariant the rules
+// keep: a referral's counted total is the sum of its counted earnings, exactly the
+// referrals at or over the threshold are qualified, and each qualified one has a payout.
 func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now time.Time) error {
 	in := inserter{db: db, dialect: dialect}
+	cal := newCalendar(now)
 	hash, err := models.HashPassword(benchPassword)
 	if err != nil {
 		return err
 	}
-	registered := now.AddDate(0, 0, -40)
-	deadline := now.AddDate(0, 0, 60)
 
 	userCols := []string{"id", "role", "email", "name", "password_hash", "country", "top_rated", "email_opt_out", "signup_ip", "session_version", "created_at", "updated_at"}
 	var users [][]any
 	id := 1
-	users = append(users, []any{id, "admin", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, registered, registered})
+	users = append(users, []any{id, "admin", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, cal.accounts, cal.accounts})
 	for i := range sc.Freelancers {
 		id++
+		// The referrers are Top Rated in the U.S.; of the others, some are not Top
+		// Rated and some live in Canada.
 		topRated := i < sc.Referrers || i%3 == 0
 		country := "US"
 		if i >= sc.Referrers && i%5 == 0 {
 			country = "CA"
 		}
-		users = append(users, []any{id, "freelancer", referrerEmail(i), fmt.Sprintf("Freelancer %d", i), hash, country, topRated, false, "", 1, registered, registered})
+		users = append(users, []any{id, "freelancer", referrerEmail(i), personName(i), hash, country, topRated, false, "", 1, cal.accounts, cal.accounts})
 	}
 	friendBase := id + 1
 	for i := range sc.Friends {
 		id++
-		users = append(users, []any{id, "freelancer", friendEmail(i), fmt.Sprintf("Friend %d", i), hash, "US", false, false, "198.51.100.1", 1, registered, registered})
+		at := cal.signedUp(i)
+		users = append(users, []any{id, "freelancer", friendEmail(i), personName(i*7 + 3), hash, "US", false, false,
+			fmt.Sprintf("198.51.100.%d", i%250+1), 1, at, at})
 	}
 	if err := in.insert(ctx, "users", userCols, users); err != nil {
 		return err
@@ -142,13 +224,13 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 	if _, err := db.ExecContext(ctx, placeholders(dialect, `INSERT INTO programs (id, slug, name, categories, threshold_cents, reward_cents, deadline,
 		time_zone, countries, requires_top_rated, perk_months, payout_business_days, reminder_days, status, created_at, updated_at)
 		VALUES (1, 'customer-service', 'Customer Service referrals', '["Customer Service"]', 50000, 10000, ?, 'America/Los_Angeles', '["US"]', TRUE, 1, 5, 7, 'active', ?, ?)`),
-		deadline, registered, registered); err != nil {
+		cal.deadline, cal.programStart, cal.programStart); err != nil {
 		return fmt.Errorf("program: %w", err)
 	}
 
 	var invs [][]any
 	for i := range sc.Referrers {
-		invs = append(invs, []any{i + 1, 1, i + 2, inviteCode(i + 1), registered, 3})
+		invs = append(invs, []any{i + 1, 1, i + 2, inviteCode(i + 1), cal.invited, 3 + i%20})
 	}
 	if err := in.insert(ctx, "invitations", []string{"id", "program_id", "referrer_id", "code", "invited_at", "clicks"}, invs); err != nil {
 		return err
@@ -157,23 +239,30 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 	// Friend i is referred by referrer i mod Referrers. The first Approved+Pending
 	// friends qualified ($110 x 5 = $550); the others earned less than $500.
 	qualified := sc.Approved + sc.Pending
+	perFriend := earningsPerFriend(sc)
 	var refs, payouts [][]any
 	for i := range sc.Friends {
 		refID, referrer := i+1, i%sc.Referrers
+		signedUp := cal.signedUp(i)
 		total, status, qualifiedAt := int64(0), "earning", any(nil)
-		for k := range earningsPerFriend(sc) {
+		for k := range perFriend {
 			total += earningAmount(i, k, qualified)
 		}
 		if i < qualified {
-			status, qualifiedAt = "qualified", registered.Add(6*24*time.Hour)
+			// Qualified by the last earning; approved into last month's batch, or pending.
+			at := earnedAt(signedUp, perFriend-1)
+			status, qualifiedAt = "qualified", at
+			if i < sc.Approved {
+				payouts = append(payouts, []any{i + 1, refID, 1, referrer + 2, 10000, "approved", "[]", 1, cal.decided, "", cal.decided.Format("2006-01"), at})
+			} else {
+				flags := "[]"
+				if i%3 == 0 {
+					flags = `["fast"]`
+				}
+				payouts = append(payouts, []any{i + 1, refID, 1, referrer + 2, 10000, "pending_review", flags, nil, nil, "", nil, at})
+			}
 		}
-		refs = append(refs, []any{refID, 1, referrer + 1, referrer + 2, friendBase + i, registered, total, status, qualifiedAt})
-		switch {
-		case i < sc.Approved:
-			payouts = append(payouts, []any{i + 1, refID, 1, referrer + 2, 10000, "approved", "[]", 1, now.AddDate(0, -1, 0), "", payMonth(now), registered.Add(6 * 24 * time.Hour)})
-		case i < qualified:
-			payouts = append(payouts, []any{i + 1, refID, 1, referrer + 2, 10000, "pending_review", `["fast"]`, nil, nil, "", nil, registered.Add(6 * 24 * time.Hour)})
-		}
+		refs = append(refs, []any{refID, 1, referrer + 1, referrer + 2, friendBase + i, signedUp, total, status, qualifiedAt})
 	}
 	if err := in.insert(ctx, "referrals", []string{"id", "program_id", "invitation_id", "referrer_id", "friend_id", "registered_at", "counted_cents", "status", "qualified_at"}, refs); err != nil {
 		return err
@@ -185,12 +274,13 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 	cols := []string{"external_id", "freelancer_email", "freelancer_id", "referral_id", "amount_cents", "currency", "category", "client_id", "occurred_at", "received_at", "status", "reason", "payload_hash"}
 	var earns [][]any
 	for i := range sc.Friends {
-		for k := range earningsPerFriend(sc) {
-			at := registered.Add(time.Duration(k+1) * 24 * time.Hour)
+		signedUp := cal.signedUp(i)
+		for k := range perFriend {
+			at := earnedAt(signedUp, k)
 			earns = append(earns, []any{fmt.Sprintf("seed_%d_%d", i, k), friendEmail(i), friendBase + i, i + 1, earningAmount(i, k, qualified),
 				"USD", "Customer Service", fmt.Sprintf("cl_%d", (i+k)%997), at, at, "counted", "", "seed"})
 		}
-		if len(earns) >= 50_000 || i == sc.Friends-1 {
+		if len(earns) >= 100_000 || i == sc.Friends-1 {
 			if err := in.insert(ctx, "earnings", cols, earns); err != nil {
 				return err
 			}
@@ -205,16 +295,23 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 				return fmt.Errorf("sequence of %s: %w", table, err)
 			}
 		}
-		if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
+		// What autovacuum would have done by the time a real database had this much
+		// data: statistics for the planner and the visibility map for index-only scans.
+		if _, err := db.ExecContext(ctx, "VACUUM ANALYZE"); err != nil {
 			return err
 		}
-	} else if _, err := db.ExecContext(ctx, "ANALYZE"); err != nil {
-		return err
 	}
+	// SQLite gets no ANALYZE: the product runs on whatever statistics it keeps itself.
 	return nil
 }
 
 func earningsPerFriend(sc scale) int { return max(1, sc.Earnings/sc.Friends) }
+
+// earnedAt is when a friend who signed up at signedUp made their k-th earning: a day
+// apart, the first a day after signing up.
+func earnedAt(signedUp time.Time, k int) time.Time {
+	return signedUp.Add(time.Duration(k+1) * 24 * time.Hour)
+}
 
 // earningAmount is the k-th earning of friend i: $110 for the friends who qualified, so
 // five make $550, and $20.00 to $89.99 for the others, who stay under $500.

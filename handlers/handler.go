@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"runtime"
 	"strings"
 
 	"github.com/gorilla/sessions"
@@ -32,6 +33,9 @@ type Options struct {
 	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
 	// is believed. Empty: the client address is the connection's peer.
 	TrustedProxies []string
+	// MaxInFlight bounds the pages and API calls served at once (see admit); zero picks
+	// as many as the database has connections, at most four per core.
+	MaxInFlight int
 }
 
 // Handler holds what every handler needs. There is one per server.
@@ -48,6 +52,8 @@ type Handler struct {
 	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
 	// secret).
 	signInLinkKey []byte
+	// inFlight holds one token per request being served (see admit).
+	inFlight chan struct{}
 }
 
 // New builds the web application: the router with every route, middleware and the error
@@ -79,6 +85,11 @@ func New(opts Options) (*echo.Echo, error) {
 	if h.signInLinkKey, err = newSignInLinkKey(opts.SessionSecret); err != nil {
 		return nil, err
 	}
+	inFlight := opts.MaxInFlight
+	if inFlight <= 0 {
+		inFlight = min(opts.Store.MaxConnections(), 4*runtime.GOMAXPROCS(0))
+	}
+	h.inFlight = make(chan struct{}, inFlight)
 
 	e := echo.New()
 	e.HideBanner = true

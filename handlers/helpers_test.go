@@ -26,15 +26,19 @@ type app struct {
 	server *httptest.Server
 }
 
-func newApp(t *testing.T, db *modelstest.DB) *app {
+func newApp(t *testing.T, db *modelstest.DB, options ...func(*handlers.Options)) *app {
 	t.Helper()
-	e, err := handlers.New(handlers.Options{
+	opts := handlers.Options{
 		Store:         db.Store,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       modelstest.BaseURL,
 		SessionSecret: []byte("test-session-secret-of-at-least-32-bytes"),
 		WebhookSecret: "test-webhook-secret",
-	})
+	}
+	for _, o := range options {
+		o(&opts)
+	}
+	e, err := handlers.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

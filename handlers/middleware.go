@@ -34,6 +34,27 @@ func (h *Handler) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// admit lets a request in when fewer than MaxInFlight are being served, and otherwise
+// makes it wait its turn, first come first served, before it has read or locked
+// anything in the database. The work is the same either way, but a machine with a few
+// cores then serves a few requests at a time to the end instead of all of them by
+// slices, each waiting for the others: under a burst, latency is a fair queue's (p99
+// close to p50) rather than a random share's, and a request never waits for a database
+// connection midway. It comes after the request body has been read (the CSRF check
+// reads forms, the signature check reads API bodies), so a slow upload waits outside;
+// the page is written from memory at once (render).
+func (h *Handler) admit(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		select {
+		case h.inFlight <- struct{}{}:
+		case <-c.Request().Context().Done():
+			return c.Request().Context().Err() // the client left while waiting
+		}
+		defer func() { <-h.inFlight }()
+		return next(c)
+	}
+}
+
 // csrfCookie holds the CSRF token of the token-based check.
 const csrfCookie = "_csrf"
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -9,11 +10,17 @@ import (
 	"referrals/views"
 )
 
-// render writes a templ component as the HTML response.
+// render writes a templ component as the HTML response. The page is rendered whole
+// before anything is sent: a failure midway still gets the error page, and the response
+// goes out with its length in a few writes rather than one per few kilobytes.
 func render(c echo.Context, status int, page templ.Component) error {
-	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
-	c.Response().WriteHeader(status)
-	return page.Render(c.Request().Context(), c.Response())
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := page.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderContentLength, strconv.Itoa(buf.Len()))
+	return c.HTMLBlob(status, buf.Bytes())
 }
 
 // page is the shell every page needs: the viewer, the CSRF token, the pending flash

@@ -13,18 +13,18 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
 	e.Use(middleware.RequestID(), h.requestLog(), middleware.Recover())
 
-	// Probes and assets: anyone, no session.
+	// Probes and assets: anyone, no session, never queued behind pages (admit).
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(h.assets.Handler()))
 
 	// Machine API for the marketplace: HMAC-signed requests, no session, no CSRF.
-	api := e.Group("/api/v1", h.requireSignature)
+	api := e.Group("/api/v1", h.requireSignature, h.admit)
 	api.POST("/earnings", h.apiEarnings)
 	api.POST("/freelancers", h.apiFreelancers)
 
 	// Web pages: security headers, CSRF on every form, the session's user when signed in.
-	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.loadSession)
+	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.admit, h.loadSession)
 
 	// Anyone.
 	web.GET("/", h.home)

@@ -58,9 +58,14 @@ func NewQueue(dialect models.Dialect) (*Queue, error) {
 	return &Queue{dialect: dialect, inserter: inserter}, nil
 }
 
-// EnqueueEmail schedules the delivery of outbox email emailID as part of tx.
-func (q *Queue) EnqueueEmail(ctx context.Context, tx *sql.Tx, emailID int64) error {
-	_, err := q.inserter.InsertTx(ctx, tx, DeliverEmailArgs{EmailID: emailID}, nil)
+// EnqueueEmails schedules the delivery of outbox emails emailIDs as part of tx, in one
+// statement.
+func (q *Queue) EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64) error {
+	params := make([]river.InsertManyParams, len(emailIDs))
+	for i, id := range emailIDs {
+		params[i] = river.InsertManyParams{Args: DeliverEmailArgs{EmailID: id}}
+	}
+	_, err := q.inserter.InsertManyTx(ctx, tx, params)
 	return err
 }
 

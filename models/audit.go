@@ -38,18 +38,30 @@ type AuditEvent struct {
 
 // audit appends an audit event in tx, so the record and the action commit together.
 func (s *Store) audit(tx *gorm.DB, actor Actor, action, target string, details map[string]any) error {
-	ev := AuditEvent{Actor: actor.Label, Action: action, Target: target, IP: actor.IP, CreatedAt: s.Now()}
-	if actor.UserID != 0 {
-		ev.ActorID = &actor.UserID
-	}
-	if len(details) > 0 {
-		b, err := json.Marshal(details)
-		if err != nil {
-			return fmt.Errorf("audit %s: %w", action, err)
+	return s.auditAll(tx, actor, []auditRecord{{action: action, target: target, details: details}})
+}
+
+// auditRecord is one action for auditAll.
+type auditRecord struct {
+	action, target string
+	details        map[string]any
+}
+
+// auditAll appends one audit event per record in tx, with one multi-row insert.
+func (s *Store) auditAll(tx *gorm.DB, actor Actor, records []auditRecord) error {
+	now := s.Now()
+	events := make([]AuditEvent, len(records))
+	for i, r := range records {
+		events[i] = AuditEvent{ActorID: actor.userRef(), Actor: actor.Label, Action: r.action, Target: r.target, IP: actor.IP, CreatedAt: now}
+		if len(r.details) > 0 {
+			b, err := json.Marshal(r.details)
+			if err != nil {
+				return fmt.Errorf("audit %s: %w", r.action, err)
+			}
+			events[i].Details = string(b)
 		}
-		ev.Details = string(b)
 	}
-	return tx.Create(&ev).Error
+	return chunks(events, func(part []AuditEvent) error { return tx.Create(&part).Error })
 }
 
 // userRef is the actor's user id for a column that references users, or nil for the

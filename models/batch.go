@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rickar/cal/v2"
@@ -134,7 +135,7 @@ func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, er
 	}
 	err := db.Model(&Payout{}).
 		Select("batch_month, program_id, status, COUNT(*) AS n, SUM(amount_cents) AS cents").
-		Where("batch_month IN ?", months).Group("batch_month, program_id, status").Scan(&groups).Error
+		Where("batch_month IN ?", months).Group("batch_month, program_id, status").Find(&groups).Error
 	if err != nil {
 		return nil, fmt.Errorf("add up batches: %w", err)
 	}
@@ -144,7 +145,7 @@ func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, er
 	}
 	err = db.Table("ledger_entries le").Select("p.batch_month AS batch_month, SUM(le.amount_cents) AS cents").
 		Joins("JOIN payouts p ON p.id = le.payout_id").
-		Where("p.batch_month IN ?", months).Group("p.batch_month").Scan(&ledger).Error
+		Where("p.batch_month IN ?", months).Group("p.batch_month").Find(&ledger).Error
 	if err != nil {
 		return nil, fmt.Errorf("add up batch credits: %w", err)
 	}
@@ -222,9 +223,10 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	var rows []PayoutRow
 	q := selectPayoutRows(payoutRows(db)).Where("payouts.batch_month = ?", month).
 		Order("CASE WHEN payouts.status = 'approved' THEN 0 ELSE 1 END, payouts.id")
-	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error; err != nil {
+	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Find(&rows).Error; err != nil {
 		return BatchDetail{}, fmt.Errorf("payouts of batch %s: %w", month, err)
 	}
+	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	d.Payouts = newPage(rows, d.TotalCount(), paging)
 	return d, nil
 }
@@ -243,10 +245,11 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 		var rows []PayoutRow
 		err := selectPayoutRows(payoutRows(s.db.WithContext(ctx))).
 			Where("payouts.batch_month = ? AND payouts.id > ?", month, last).
-			Order("payouts.id").Limit(payoutChunk).Scan(&rows).Error
+			Order("payouts.id").Limit(payoutChunk).Find(&rows).Error
 		if err != nil {
 			return fmt.Errorf("payouts of batch %s: %w", month, err)
 		}
+		locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 		for _, r := range rows {
 			if err := fn(r); err != nil {
 				return err
@@ -275,14 +278,26 @@ type BatchPayment struct {
 	PaidCents int64
 }
 
+// payChunk is how many payouts one pay transaction takes: large enough that a batch of
+// ten thousand is a hundred transactions of a few set-based statements each, small
+// enough that a crash loses a moment's work and concurrent runs interleave.
+const payChunk = 100
+
 // PayBatch applies R11's payment to batch month (YYYY-MM): each approved payout gets one
-// ledger credit (fee 0), is marked paid, and its "credit paid" email is queued, all in one
-// small transaction per payout. A run that stops midway (a crash, a cancelled context, a
-// failing database) keeps every payout it finished and leaves the others approved, so a
-// rerun pays exactly what is still unpaid. Concurrent runs cannot pay a payout twice: the
-// conditional update (WHERE status = 'approved') lets one of them claim it, and the
-// ledger's unique payout_id and reference refuse a second credit whatever happens.
+// ledger credit (fee 0), is marked paid, and its "credit paid" email is queued, in
+// transactions of up to payChunk payouts. A run that stops midway (a crash, a cancelled
+// context, a failing database) keeps every transaction it committed and leaves the
+// other payouts approved, so a rerun pays exactly what is still unpaid. Concurrent runs
+// cannot pay a payout twice: the conditional update (WHERE status = 'approved') lets one
+// of them claim it, and the ledger's unique payout_id and reference refuse a second
+// credit whatever happens.
 func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchPayment, error) {
+	return s.PayBatchEach(ctx, actor, month, nil)
+}
+
+// PayBatchEach is PayBatch calling paid with each payout as soon as its transaction has
+// committed, for a caller that reports progress (nil calls nothing).
+func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, paid func(PaidPayout)) (BatchPayment, error) {
 	res := BatchPayment{Month: month}
 	if _, err := ParseBatchMonth(month); err != nil {
 		return res, err
@@ -292,27 +307,28 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 		var ids []int64
 		err := s.db.WithContext(ctx).Model(&Payout{}).
 			Where("batch_month = ? AND status = ? AND id > ?", month, PayoutApproved, last).
-			Order("id").Limit(payoutChunk).Pluck("id", &ids).Error
+			Order("id").Limit(payChunk).Pluck("id", &ids).Error
 		if err != nil {
 			return res, fmt.Errorf("pay batch %s: %w", month, err)
 		}
-		for _, id := range ids {
-			if err := ctx.Err(); err != nil {
-				return res, fmt.Errorf("pay batch %s: stopped after paying %d: %w", month, len(res.Paid), err)
-			}
-			paid, ok, err := s.payPayout(ctx, actor, id)
-			if err != nil {
-				return res, fmt.Errorf("pay batch %s: payout %d, after paying %d: %w", month, id, len(res.Paid), err)
-			}
-			if ok {
-				res.Paid = append(res.Paid, paid)
-				res.PaidCents += paid.AmountCents
-			}
-			last = id
-		}
-		if len(ids) < payoutChunk {
+		if len(ids) == 0 {
 			break
 		}
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("pay batch %s: stopped after paying %d: %w", month, len(res.Paid), err)
+		}
+		done, err := s.payPayouts(ctx, actor, ids)
+		if err != nil {
+			return res, fmt.Errorf("pay batch %s: payouts %d to %d, after paying %d: %w", month, ids[0], ids[len(ids)-1], len(res.Paid), err)
+		}
+		for _, p := range done {
+			res.Paid = append(res.Paid, p)
+			res.PaidCents += p.AmountCents
+			if paid != nil {
+				paid(p)
+			}
+		}
+		last = ids[len(ids)-1]
 	}
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		return s.audit(tx, actor, "batch.pay", batchTarget(month), map[string]any{"paid": len(res.Paid), "amount_cents": res.PaidCents})
@@ -323,61 +339,100 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 // batchTarget names a batch in the audit log.
 func batchTarget(month string) string { return "batch:" + month }
 
-// payPayout pays one approved payout in one transaction: marks it paid, writes its ledger
-// credit, queues the "credit paid" email (R13) and audits it. It reports false, having
-// changed nothing, when the payout is no longer approved (a concurrent run paid it).
-func (s *Store) payPayout(ctx context.Context, actor Actor, id int64) (PaidPayout, bool, error) {
-	var out PaidPayout
-	claimed := false
+// payPayouts pays the payouts of ids that are still approved, in one transaction, with
+// a fixed number of statements whatever their number: it marks them paid, writes their
+// ledger credits, queues their "credit paid" emails (R13) and audits each. The payouts a
+// concurrent run claimed first are left out of what it returns, in id order.
+func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]PaidPayout, error) {
+	var out []PaidPayout
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		out = nil
 		now := s.Now()
-		res := tx.Model(&Payout{}).Where("id = ? AND status = ?", id, PayoutApproved).
-			Updates(map[string]any{"status": PayoutPaid, "paid_at": now})
-		if res.Error != nil {
-			return res.Error
-		}
-		if claimed = res.RowsAffected == 1; !claimed {
-			return nil
-		}
-		var p Payout
-		var prog Program
-		var referrer, friend User
-		if err := tx.Take(&p, id).Error; err != nil {
+		var claimed []int64
+		err := rawScan(tx, &claimed, "UPDATE payouts SET status = ?, paid_at = ? WHERE id IN ? AND status = ? RETURNING id",
+			PayoutPaid, now, ids, PayoutApproved)
+		if err != nil || len(claimed) == 0 {
 			return err
 		}
-		if err := tx.Take(&prog, p.ProgramID).Error; err != nil {
+		var payouts []struct {
+			Payout     `gorm:"embedded"`
+			FriendName string
+		}
+		err = tx.Table("payouts").Select("payouts.*, fu.name AS friend_name").
+			Joins("JOIN referrals r ON r.id = payouts.referral_id").
+			Joins("JOIN users fu ON fu.id = r.friend_id").
+			Where("payouts.id IN ?", claimed).Order("payouts.id").Find(&payouts).Error
+		if err != nil {
 			return err
 		}
-		if err := tx.Take(&referrer, p.ReferrerID).Error; err != nil {
+		var referrerIDs, programIDs []int64
+		for _, p := range payouts {
+			referrerIDs, programIDs = append(referrerIDs, p.ReferrerID), append(programIDs, p.ProgramID)
+		}
+		referrers, err := byID(tx, distinct(referrerIDs), func(u User) int64 { return u.ID })
+		if err != nil {
 			return err
 		}
-		if err := tx.Where("id = (SELECT friend_id FROM referrals WHERE id = ?)", p.ReferralID).Take(&friend).Error; err != nil {
+		programs, err := byID(tx, distinct(programIDs), func(p Program) int64 { return p.ID })
+		if err != nil {
 			return err
 		}
-		entry := LedgerEntry{
-			UserID:      referrer.ID,
-			PayoutID:    &p.ID,
-			AmountCents: p.AmountCents,
-			FeeCents:    0,
-			Kind:        LedgerReferralCredit,
-			Description: "Referral bonus - " + friend.Name,
-			Reference:   payoutTarget(p.ID),
-			CreatedAt:   now,
+		for id, p := range programs {
+			s.zones.locateProgram(&p)
+			programs[id] = p
 		}
-		if err := tx.Create(&entry).Error; err != nil {
+
+		// The ledger credits, one statement; the unique payout_id and reference make a
+		// second credit for a payout fail the whole transaction.
+		args := make([]any, 0, len(payouts)*8)
+		for _, p := range payouts {
+			args = append(args, p.ReferrerID, p.ID, p.AmountCents, 0, string(LedgerReferralCredit),
+				"Referral bonus - "+p.FriendName, payoutTarget(p.ID), now)
+		}
+		var credits []struct{ ID, PayoutID int64 }
+		err = rawScan(tx, &credits, "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES "+
+			placeholders(len(payouts), slices.Repeat([]string{"?"}, 8)...)+" RETURNING id, payout_id", args...)
+		if err != nil {
 			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return fmt.Errorf("payout %d already has a ledger credit: %w", p.ID, err)
+				return fmt.Errorf("a payout already has a ledger credit: %w", err)
 			}
 			return err
 		}
-		msg := EmailMessage{Kind: EmailCreditPaid, To: referrer, Program: prog, FriendName: friend.Name, AmountCents: p.AmountCents}
-		if err := s.queueEmail(tx, fmt.Sprintf("credit_paid:%d", p.ID), msg); err != nil {
+		entryOf := make(map[int64]int64, len(credits))
+		for _, c := range credits {
+			entryOf[c.PayoutID] = c.ID
+		}
+
+		emails := make([]queuedEmail, len(payouts))
+		events := make([]auditRecord, len(payouts))
+		for i, p := range payouts {
+			referrer := referrers[p.ReferrerID]
+			emails[i] = queuedEmail{dedupeKey: fmt.Sprintf("credit_paid:%d", p.ID), msg: EmailMessage{
+				Kind: EmailCreditPaid, To: referrer, Program: programs[p.ProgramID], FriendName: p.FriendName, AmountCents: p.AmountCents,
+			}}
+			events[i] = auditRecord{action: "payout.pay", target: payoutTarget(p.ID), details: map[string]any{
+				"batch_month": p.BatchMonth, "amount_cents": p.AmountCents, "ledger_entry_id": entryOf[p.ID],
+			}}
+			out = append(out, PaidPayout{PayoutID: p.ID, ReferrerEmail: referrer.Email, FriendName: p.FriendName,
+				AmountCents: p.AmountCents, LedgerEntryID: entryOf[p.ID]})
+		}
+		if err := s.queueEmails(tx, emails); err != nil {
 			return err
 		}
-		out = PaidPayout{PayoutID: p.ID, ReferrerEmail: referrer.Email, FriendName: friend.Name, AmountCents: p.AmountCents, LedgerEntryID: entry.ID}
-		return s.audit(tx, actor, "payout.pay", payoutTarget(p.ID), map[string]any{
-			"batch_month": p.BatchMonth, "amount_cents": p.AmountCents, "ledger_entry_id": entry.ID,
-		})
+		return s.auditAll(tx, actor, events)
 	})
-	return out, claimed && err == nil, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// byID loads the rows of ids, keyed by id.
+func byID[T any](tx *gorm.DB, ids []int64, id func(T) int64) (map[int64]T, error) {
+	rows, err := findIn[T](tx, "id", ids)
+	out := make(map[int64]T, len(rows))
+	for _, r := range rows {
+		out[id(r)] = r
+	}
+	return out, err
 }

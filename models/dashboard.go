@@ -127,50 +127,43 @@ type DashboardQuery struct {
 // Dashboard reads the dashboard of freelancer userID: the open programs and every
 // program they were invited to (closed ones too, so they keep seeing their friends and
 // credits), open programs first by deadline, then the rest, latest deadline first.
+// It takes four queries for a referrer (five for a referred friend whose program has
+// ended): the freelancer with their own referral, the programs with their invitations,
+// the referral totals, and one page of friends per program they were invited to.
 func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (Dashboard, error) {
-	u, err := s.UserByID(ctx, userID)
+	me, err := s.dashboardUser(ctx, userID)
 	if err != nil {
 		return Dashboard{}, err
 	}
-	d := Dashboard{User: u}
-	db := s.db.WithContext(ctx)
+	d := Dashboard{User: me.User}
+	u := me.User
 	now := s.Now()
 
-	var programs []Program
-	err = db.Where("status = ? OR (status <> ? AND id IN (SELECT program_id FROM invitations WHERE referrer_id = ?))",
-		ProgramActive, ProgramDraft, userID).Find(&programs).Error
+	programs, err := s.dashboardPrograms(ctx, userID)
 	if err != nil {
-		return Dashboard{}, fmt.Errorf("programs of user %d: %w", userID, err)
+		return Dashboard{}, err
 	}
-	slices.SortFunc(programs, func(a, b Program) int {
-		if a.Open(now) != b.Open(now) {
-			if a.Open(now) {
+	slices.SortFunc(programs, func(a, b Eligibility) int {
+		if a.Program.Open(now) != b.Program.Open(now) {
+			if a.Program.Open(now) {
 				return -1
 			}
 			return 1
 		}
-		if a.Open(now) {
-			return cmp.Or(a.Deadline.Compare(b.Deadline), cmp.Compare(a.ID, b.ID))
+		if a.Program.Open(now) {
+			return cmp.Or(a.Program.Deadline.Compare(b.Program.Deadline), cmp.Compare(a.Program.ID, b.Program.ID))
 		}
-		return cmp.Or(b.Deadline.Compare(a.Deadline), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(b.Program.Deadline.Compare(a.Program.Deadline), cmp.Compare(a.Program.ID, b.Program.ID))
 	})
-
-	var invs []Invitation
-	if err := db.Where("referrer_id = ?", userID).Find(&invs).Error; err != nil {
-		return Dashboard{}, fmt.Errorf("invitations of user %d: %w", userID, err)
-	}
-	stats, err := s.referrerStats(ctx, userID)
-	if err != nil {
-		return Dashboard{}, err
-	}
-
-	for _, p := range programs {
-		var inv *Invitation
-		for i := range invs {
-			if invs[i].ProgramID == p.ID {
-				inv = &invs[i]
-			}
+	var stats map[int64]programTotals
+	if slices.ContainsFunc(programs, func(e Eligibility) bool { return e.Invitation != nil }) {
+		if stats, err = s.referrerStats(ctx, userID); err != nil {
+			return Dashboard{}, err
 		}
+	}
+
+	for _, e := range programs {
+		p, inv := e.Program, e.Invitation
 		if inv == nil && !p.Open(now) {
 			continue // a closed program is news only to those who took part
 		}
@@ -203,10 +196,72 @@ func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (
 		d.Programs = append(d.Programs, pd)
 	}
 
-	if d.Friend, err = s.friendProgress(ctx, u, now); err != nil {
+	if d.Friend, err = s.friendProgress(ctx, me, programs, now); err != nil {
 		return Dashboard{}, err
 	}
 	return d, nil
+}
+
+// dashboardUser is a freelancer as their dashboard needs them: with the referral that
+// brought them, if one did, and the first name of its referrer, in one query.
+type dashboardUser struct {
+	User            `gorm:"embedded"`
+	RefID           *int64
+	RefProgramID    *int64
+	RefRegisteredAt *time.Time
+	RefCountedCents *int64
+	RefStatus       *ReferralStatus
+	ReferrerName    *string
+}
+
+func (s *Store) dashboardUser(ctx context.Context, userID int64) (dashboardUser, error) {
+	rows := make([]dashboardUser, 0, 1) // gorm makes room for 20 rows otherwise
+	err := s.db.WithContext(ctx).Table("users").
+		Select("users.*, r.id AS ref_id, r.program_id AS ref_program_id, r.registered_at AS ref_registered_at, "+
+			"r.counted_cents AS ref_counted_cents, r.status AS ref_status, ru.name AS referrer_name").
+		Joins("LEFT JOIN referrals r ON r.friend_id = users.id").
+		Joins("LEFT JOIN users ru ON ru.id = r.referrer_id").
+		Where("users.id = ?", userID).Limit(1).Find(&rows).Error
+	if err != nil {
+		return dashboardUser{}, fmt.Errorf("user %d and their referral: %w", userID, err)
+	}
+	if len(rows) == 0 {
+		return dashboardUser{}, ErrNotFound
+	}
+	return rows[0], nil
+}
+
+// dashboardPrograms reads, in one query, the programs a freelancer's dashboard may show
+// (the active ones, and those not in draft they were invited to), each with the
+// freelancer's invitation when they hold one.
+func (s *Store) dashboardPrograms(ctx context.Context, userID int64) ([]Eligibility, error) {
+	var rows []struct {
+		Program       `gorm:"embedded"`
+		InvID         *int64
+		InvCode       *string
+		InvInvitedAt  *time.Time
+		InvRemindedAt *time.Time
+		InvClicks     *int64
+	}
+	err := s.db.WithContext(ctx).Table("programs").
+		Select("programs.*, i.id AS inv_id, i.code AS inv_code, i.invited_at AS inv_invited_at, "+
+			"i.reminded_at AS inv_reminded_at, i.clicks AS inv_clicks").
+		Joins("LEFT JOIN invitations i ON i.program_id = programs.id AND i.referrer_id = ?", userID).
+		Where("programs.status = ? OR (programs.status <> ? AND i.id IS NOT NULL)", ProgramActive, ProgramDraft).
+		Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("programs of user %d: %w", userID, err)
+	}
+	out := make([]Eligibility, len(rows))
+	for i, r := range rows {
+		out[i].Program = r.Program
+		s.zones.locateProgram(&out[i].Program)
+		if r.InvID != nil {
+			out[i].Invitation = &Invitation{ID: *r.InvID, ProgramID: r.Program.ID, ReferrerID: userID, Code: *r.InvCode,
+				InvitedAt: *r.InvInvitedAt, RemindedAt: r.InvRemindedAt, Clicks: *r.InvClicks}
+		}
+	}
+	return out, nil
 }
 
 // programTotals are one program's referral counts and credit sums, from SQL aggregates.
@@ -233,7 +288,7 @@ func (s *Store) referrerStats(ctx context.Context, referrerID int64) (map[int64]
 		Joins("LEFT JOIN payouts p ON p.referral_id = r.id").
 		Where("r.referrer_id = ?", referrerID).
 		Group("r.program_id").
-		Scan(&rows).Error
+		Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("referral totals of user %d: %w", referrerID, err)
 	}
@@ -271,7 +326,7 @@ func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, pag
 		Where("r.referrer_id = ? AND r.program_id = ?", referrerID, p.ID).
 		Order("r.registered_at DESC, r.id DESC").
 		Limit(paging.Limit()).Offset(paging.Offset()).
-		Scan(&scanned).Error
+		Find(&scanned).Error
 	if err != nil {
 		return nil, fmt.Errorf("friends of user %d in program %s: %w", referrerID, p.Slug, err)
 	}
@@ -301,37 +356,30 @@ func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, pag
 	return rows, nil
 }
 
-// friendProgress is u's own referral, if they were referred, with their program.
-func (s *Store) friendProgress(ctx context.Context, u User, now time.Time) (*FriendProgress, error) {
-	var rows []struct {
-		Referral
-		ReferrerName string
-	}
-	err := s.db.WithContext(ctx).Table("referrals r").
-		Select("r.*, u.name AS referrer_name").
-		Joins("JOIN users u ON u.id = r.referrer_id").
-		Where("r.friend_id = ?", u.ID).Limit(1).
-		Scan(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("referral of friend %d: %w", u.ID, err)
-	}
-	if len(rows) == 0 {
+// friendProgress is the freelancer's own referral, if they were referred, with its
+// program (from programs when the dashboard shows it already).
+func (s *Store) friendProgress(ctx context.Context, me dashboardUser, programs []Eligibility, now time.Time) (*FriendProgress, error) {
+	if me.RefID == nil {
 		return nil, nil
 	}
-	r := rows[0]
 	var p Program
-	if err := s.db.WithContext(ctx).Take(&p, r.ProgramID).Error; err != nil {
-		return nil, fmt.Errorf("program of referral %d: %w", r.ID, err)
+	if i := slices.IndexFunc(programs, func(e Eligibility) bool { return e.Program.ID == *me.RefProgramID }); i >= 0 {
+		p = programs[i].Program
+	} else if err := s.db.WithContext(ctx).Take(&p, *me.RefProgramID).Error; err != nil {
+		return nil, fmt.Errorf("program of referral %d: %w", *me.RefID, err)
+	} else {
+		s.zones.locateProgram(&p)
 	}
-	stage := ReferralStatusFor(r.Referral, nil, p, now)
+	r := Referral{ID: *me.RefID, ProgramID: p.ID, RegisteredAt: *me.RefRegisteredAt, CountedCents: *me.RefCountedCents, Status: *me.RefStatus}
+	stage := ReferralStatusFor(r, nil, p, now)
 	return &FriendProgress{
 		Program:           p,
-		ReferrerFirstName: FirstName(r.ReferrerName),
+		ReferrerFirstName: FirstName(deref(me.ReferrerName)),
 		RegisteredAt:      r.RegisteredAt,
 		CountedCents:      r.CountedCents,
 		Reached:           stage == StageQualified,
 		Expired:           stage == StageExpired,
-		PlusUntil:         u.PlusUntil,
+		PlusUntil:         me.PlusUntil,
 	}, nil
 }
 

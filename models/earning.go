@@ -297,6 +297,10 @@ func (s *Store) recordEarnings(tx *gorm.DB, events []EarningEvent) ([]EventResul
 	if err != nil {
 		return nil, err
 	}
+	for id, p := range friends.programs {
+		s.zones.locateProgram(&p)
+		friends.programs[id] = p
+	}
 	now := s.Now()
 
 	// Resolve each valid event to its freelancer and referral and decide R6. Only the
@@ -522,9 +526,9 @@ func insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted map[string]
 		}
 		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
 		var ids []string
-		err := tx.Raw("INSERT INTO earnings (external_id, freelancer_email, freelancer_id, referral_id, amount_cents, currency, "+
+		err := rawScan(tx, &ids, "INSERT INTO earnings (external_id, freelancer_email, freelancer_id, referral_id, amount_cents, currency, "+
 			"category, client_id, occurred_at, received_at, status, reason, payload_hash) VALUES "+placeholders(len(part), cols...)+
-			" ON CONFLICT (external_id) DO NOTHING RETURNING external_id", args...).Scan(&ids).Error
+			" ON CONFLICT (external_id) DO NOTHING RETURNING external_id", args...)
 		for _, id := range ids {
 			inserted[id] = true
 		}

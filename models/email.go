@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 )
 
 // EmailKind names an email: the five of R13, the review decision that tells a
@@ -111,48 +111,59 @@ type EmailRenderer interface {
 // with the same dedupe key is dropped, job and all, so reruns and redeliveries never
 // queue twice.
 func (s *Store) queueEmail(tx *gorm.DB, dedupeKey string, msg EmailMessage) error {
-	if msg.Kind.Marketing() && msg.To.EmailOptOut {
-		return nil // R13: opted-out freelancers get no invitation or reminder
-	}
-	content, err := s.emails.RenderEmail(msg)
-	if err != nil {
-		return fmt.Errorf("render %s email: %w", msg.Kind, err)
-	}
-	row := Email{
-		Recipient: msg.To.Email,
-		Kind:      msg.Kind,
-		Subject:   content.Subject,
-		BodyText:  content.Text,
-		BodyHTML:  content.HTML,
-		DedupeKey: dedupeKey,
-		Status:    EmailQueued,
-		CreatedAt: s.Now(),
-	}
-	if msg.To.ID != 0 {
-		row.UserID = &msg.To.ID
-	}
-	res := tx.Clauses(clause.OnConflict{Columns: []clause.Column{{Name: "dedupe_key"}}, DoNothing: true}).Create(&row)
-	if res.Error != nil {
-		return fmt.Errorf("queue %s email to %s: %w", msg.Kind, msg.To.Email, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil
-	}
-	return s.enqueueDelivery(tx, row.ID)
+	return s.queueEmails(tx, []queuedEmail{{dedupeKey: dedupeKey, msg: msg}})
 }
 
-// enqueueDelivery inserts the job that delivers email id into tx, the transaction of
-// the gorm session tx, so the job exists exactly when the email is queued.
-func (s *Store) enqueueDelivery(tx *gorm.DB, id int64) error {
-	if s.jobs == nil {
+// queuedEmail is one message for queueEmails, with the key that makes it unique.
+type queuedEmail struct {
+	dedupeKey string
+	msg       EmailMessage
+}
+
+// queueEmails is queueEmail for many messages at once: one multi-row insert of the
+// outbox rows and one of their delivery jobs, whatever their number.
+func (s *Store) queueEmails(tx *gorm.DB, emails []queuedEmail) error {
+	emails = slices.DeleteFunc(slices.Clone(emails), func(e queuedEmail) bool {
+		return e.msg.Kind.Marketing() && e.msg.To.EmailOptOut // R13: no invitation or reminder to the opted out
+	})
+	now := s.Now()
+	const columns = 9
+	return chunks(emails, func(part []queuedEmail) error {
+		args := make([]any, 0, len(part)*columns)
+		for _, e := range part {
+			content, err := s.emails.RenderEmail(e.msg)
+			if err != nil {
+				return fmt.Errorf("render %s email: %w", e.msg.Kind, err)
+			}
+			var userID *int64
+			if e.msg.To.ID != 0 {
+				userID = &e.msg.To.ID
+			}
+			args = append(args, userID, e.msg.To.Email, string(e.msg.Kind), content.Subject, content.Text, content.HTML, e.dedupeKey, string(EmailQueued), now)
+		}
+		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
+		var ids []int64
+		err := rawScan(tx, &ids, "INSERT INTO emails (user_id, recipient, kind, subject, body_text, body_html, dedupe_key, status, created_at) VALUES "+
+			placeholders(len(part), slices.Repeat([]string{"?"}, columns)...)+" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", args...)
+		if err != nil {
+			return fmt.Errorf("queue %d %s emails: %w", len(part), part[0].msg.Kind, err)
+		}
+		return s.enqueueDeliveries(tx, ids)
+	})
+}
+
+// enqueueDeliveries inserts the jobs that deliver emails ids into tx, the transaction of
+// the gorm session tx, so the jobs exist exactly when the emails are queued.
+func (s *Store) enqueueDeliveries(tx *gorm.DB, ids []int64) error {
+	if s.jobs == nil || len(ids) == 0 {
 		return nil
 	}
 	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
 	if !ok {
-		return fmt.Errorf("queue delivery of email %d: not inside a transaction", id)
+		return fmt.Errorf("queue delivery of emails %v: not inside a transaction", ids)
 	}
-	if err := s.jobs.EnqueueEmail(tx.Statement.Context, sqlTx, id); err != nil {
-		return fmt.Errorf("queue delivery of email %d: %w", id, err)
+	if err := s.jobs.EnqueueEmails(tx.Statement.Context, sqlTx, ids); err != nil {
+		return fmt.Errorf("queue delivery of emails %v: %w", ids, err)
 	}
 	return nil
 }
@@ -220,7 +231,7 @@ func (s *Store) RetryEmail(ctx context.Context, actor Actor, id int64) error {
 		if err := rowsAffected(res, ErrEmailNotFailed); err != nil {
 			return err
 		}
-		if err := s.enqueueDelivery(tx, id); err != nil {
+		if err := s.enqueueDeliveries(tx, []int64{id}); err != nil {
 			return err
 		}
 		return s.audit(tx, actor, "email.retry", e.DedupeKey, map[string]any{"recipient": e.Recipient, "last_error": e.LastError})

@@ -35,19 +35,9 @@ type LedgerRow struct {
 	AmountCents  int64
 	FeeCents     int64
 	BalanceCents int64
-	// TimeZone is the display time zone of the program that paid the entry ("" for
-	// entries not tied to a program).
-	TimeZone string
-}
-
-// Location is the time zone the entry's date is shown in: its program's, or the
-// default program time zone for entries not tied to one.
-func (r LedgerRow) Location() *time.Location {
-	tz := r.TimeZone
-	if tz == "" {
-		tz = DefaultTimeZone
-	}
-	return Program{TimeZone: tz}.Location()
+	// Zone is that of the program that paid the entry (the default program time zone
+	// for entries not tied to one).
+	Zone
 }
 
 // LedgerSummary is a freelancer's account at a glance.
@@ -69,7 +59,7 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 	var sum LedgerSummary
 	err := db.Model(&LedgerEntry{}).
 		Select("COUNT(*) AS entries, CAST(COALESCE(SUM(amount_cents - fee_cents), 0) AS BIGINT) AS balance_cents").
-		Where("user_id = ?", userID).Scan(&sum).Error
+		Where("user_id = ?", userID).Find(&sum).Error
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("balance of user %d: %w", userID, err)
 	}
@@ -85,9 +75,10 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 		Where("le.user_id = ?", userID).
 		Order("le.created_at DESC, le.id DESC").
 		Limit(paging.Limit()).Offset(paging.Offset()).
-		Scan(&rows).Error
+		Find(&rows).Error
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("ledger of user %d: %w", userID, err)
 	}
+	locate(s.zones, rows, func(r *LedgerRow) *Zone { return &r.Zone })
 	return newPage(rows, sum.Entries, paging), sum, nil
 }

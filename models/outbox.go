@@ -50,7 +50,7 @@ func (s *Store) OutboxCounts(ctx context.Context) (map[EmailStatus]int64, error)
 		Status EmailStatus
 		N      int64
 	}
-	err := s.db.WithContext(ctx).Model(&Email{}).Select("status, COUNT(*) AS n").Group("status").Scan(&rows).Error
+	err := s.db.WithContext(ctx).Model(&Email{}).Select("status, COUNT(*) AS n").Group("status").Find(&rows).Error
 	counts := map[EmailStatus]int64{}
 	for _, r := range rows {
 		counts[r.Status] = r.N

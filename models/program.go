@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -53,15 +54,76 @@ type Program struct {
 	Status             ProgramStatus
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
+	// location is TimeZone loaded, when the Store read the program for a page that shows
+	// many dates (see zoneCache); nil otherwise.
+	location *time.Location
 }
 
 // Location is the program's display time zone.
 func (p Program) Location() *time.Location {
-	loc, err := time.LoadLocation(p.TimeZone)
+	if p.location != nil && p.location.String() == p.TimeZone {
+		return p.location
+	}
+	return loadLocation(p.TimeZone)
+}
+
+// loadLocation is the time zone called name, or UTC when there is none by that name.
+func loadLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// zoneCache keeps the time zones the Store has loaded, by name, for the pages that show
+// many dates: loading a zone reads and parses its file, which cost more than the rest
+// of a dashboard. Programs name a handful of zones, so it stays small.
+type zoneCache struct {
+	zones sync.Map // name -> *time.Location
+}
+
+func (z *zoneCache) get(name string) *time.Location {
+	if loc, ok := z.zones.Load(name); ok {
+		return loc.(*time.Location)
+	}
+	loc := loadLocation(name)
+	z.zones.Store(name, loc)
+	return loc
+}
+
+// locateProgram sets p's time zone from the cache.
+func (z *zoneCache) locateProgram(p *Program) { p.location = z.get(p.TimeZone) }
+
+// Zone is the time zone the dates of a list row are shown in: its program's, named by
+// TimeZone (the default program time zone when the row has no program). The Store
+// loads it from its cache when it reads the list (locate).
+type Zone struct {
+	TimeZone string
+	location *time.Location
+}
+
+// Location is the zone as a *time.Location.
+func (z Zone) Location() *time.Location {
+	if z.location != nil {
+		return z.location
+	}
+	return loadLocation(z.name())
+}
+
+func (z Zone) name() string {
+	if z.TimeZone == "" {
+		return DefaultTimeZone
+	}
+	return z.TimeZone
+}
+
+// locate loads the zones of the rows of a list from the cache.
+func locate[T any](z *zoneCache, rows []T, zone func(*T) *Zone) {
+	for i := range rows {
+		rz := zone(&rows[i])
+		rz.location = z.get(rz.name())
+	}
 }
 
 // Open reports whether friends can still sign up and earn: the program is active and its
@@ -401,7 +463,7 @@ func (s *Store) Programs(ctx context.Context, paging Paging) (Page[ProgramRow], 
 	var rows []ProgramRow
 	err := programRows(db).
 		Order("CASE status WHEN 'active' THEN 0 WHEN 'draft' THEN 1 ELSE 2 END, deadline DESC, id").
-		Offset(paging.Offset()).Limit(paging.Limit()).Scan(&rows).Error
+		Offset(paging.Offset()).Limit(paging.Limit()).Find(&rows).Error
 	if err != nil {
 		return Page[ProgramRow]{}, fmt.Errorf("list programs: %w", err)
 	}
@@ -411,7 +473,7 @@ func (s *Store) Programs(ctx context.Context, paging Paging) (Page[ProgramRow], 
 // ProgramSummary loads one program with its counts.
 func (s *Store) ProgramSummary(ctx context.Context, slug string) (ProgramRow, error) {
 	var rows []ProgramRow
-	if err := programRows(s.db.WithContext(ctx)).Where("slug = ?", slug).Scan(&rows).Error; err != nil {
+	if err := programRows(s.db.WithContext(ctx)).Where("slug = ?", slug).Find(&rows).Error; err != nil {
 		return ProgramRow{}, fmt.Errorf("program %s: %w", slug, err)
 	}
 	if len(rows) == 0 {

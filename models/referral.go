@@ -218,7 +218,7 @@ func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[i
 	}
 	if s.dialect == Postgres && len(ids) > 1 {
 		var locked []int64
-		if err := tx.Raw("SELECT id FROM referrals WHERE id IN ? ORDER BY id FOR UPDATE", ids).Scan(&locked).Error; err != nil {
+		if err := rawScan(tx, &locked, "SELECT id FROM referrals WHERE id IN ? ORDER BY id FOR UPDATE", ids); err != nil {
 			return fmt.Errorf("lock referrals: %w", err)
 		}
 	}
@@ -227,10 +227,10 @@ func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[i
 	values := placeholders(len(deltas), "CAST(? AS BIGINT)", "CAST(? AS BIGINT)")
 	args = append([]any{ReferralRegistered, ReferralEarning}, args...)
 	var totals []referralTotal
-	err := tx.Raw("UPDATE referrals SET counted_cents = referrals.counted_cents + d.column2, "+
+	err := rawScan(tx, &totals, "UPDATE referrals SET counted_cents = referrals.counted_cents + d.column2, "+
 		"status = CASE WHEN referrals.status = ? THEN ? ELSE referrals.status END "+
 		"FROM (VALUES "+values+") AS d WHERE referrals.id = d.column1 "+
-		"RETURNING id, program_id, counted_cents, status", args...).Scan(&totals).Error
+		"RETURNING id, program_id, counted_cents, status", args...)
 	if err != nil {
 		return fmt.Errorf("add to referral totals: %w", err)
 	}
@@ -263,8 +263,8 @@ func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program) er
 	}
 	now := s.Now()
 	var won []int64
-	err := tx.Raw("UPDATE referrals SET status = ?, qualified_at = ? WHERE id IN ? AND status <> ? RETURNING id",
-		ReferralQualified, now, ids, ReferralQualified).Scan(&won).Error
+	err := rawScan(tx, &won, "UPDATE referrals SET status = ?, qualified_at = ? WHERE id IN ? AND status <> ? RETURNING id",
+		ReferralQualified, now, ids, ReferralQualified)
 	if err != nil {
 		return fmt.Errorf("qualify referrals: %w", err)
 	}

@@ -3,7 +3,10 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // ReferralRow is a referral as program staff see it: who referred whom, in which program,
@@ -15,15 +18,12 @@ type ReferralRow struct {
 	FriendName     string
 	FriendEmail    string
 	ProgramName    string
-	TimeZone       string
+	Zone           // of the referral's program
 	ThresholdCents int64
 	Deadline       time.Time
 	PayoutID       *int64
 	PayoutStatus   *PayoutStatus
 }
-
-// Location is the time zone of the referral's program.
-func (r ReferralRow) Location() *time.Location { return Program{TimeZone: r.TimeZone}.Location() }
 
 // ReferralExpired is the status a referral shows once its program's deadline passed
 // without it qualifying (R9); it is not stored.
@@ -50,22 +50,32 @@ type ReferralFilter struct {
 // AdminReferrals lists every referral, the most recent sign-up first.
 func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[ReferralRow], error) {
 	now := s.Now()
-	q := s.db.WithContext(ctx).Table("referrals").
-		Joins("JOIN users ru ON ru.id = referrals.referrer_id").
-		Joins("JOIN users fu ON fu.id = referrals.friend_id").
-		Joins("JOIN programs pr ON pr.id = referrals.program_id")
-	switch f.Status {
-	case "":
-	case ReferralExpired: // Referral.Expired, in SQL
-		q = q.Where("referrals.status <> ? AND pr.deadline < ?", ReferralQualified, now)
-	case ReferralQualified:
-		q = q.Where("referrals.status = ?", ReferralQualified)
-	default:
-		q = q.Where("referrals.status = ? AND pr.deadline >= ?", f.Status, now)
+	// referrals joined with their program, filtered by the status shown now.
+	filtered := func() *gorm.DB {
+		q := s.db.WithContext(ctx).Table("referrals").Joins("JOIN programs pr ON pr.id = referrals.program_id")
+		switch f.Status {
+		case "":
+		case ReferralExpired: // Referral.Expired, in SQL
+			q = q.Where("referrals.status <> ? AND pr.deadline < ?", ReferralQualified, now)
+		case ReferralQualified:
+			q = q.Where("referrals.status = ?", ReferralQualified)
+		default:
+			q = q.Where("referrals.status = ? AND pr.deadline >= ?", f.Status, now)
+		}
+		return q
 	}
+	q := filtered().
+		Joins("JOIN users ru ON ru.id = referrals.referrer_id").
+		Joins("JOIN users fu ON fu.id = referrals.friend_id")
 	q = searchReferrerOrFriend(q, f.Search)
+	count := q
+	if strings.TrimSpace(f.Search) == "" {
+		// Every referral has its referrer and friend (NOT NULL foreign keys): without a
+		// search, counting needs no people.
+		count = filtered()
+	}
 	var total int64
-	if err := q.Count(&total).Error; err != nil {
+	if err := count.Count(&total).Error; err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("count referrals: %w", err)
 	}
 	var rows []ReferralRow
@@ -74,9 +84,10 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 			pr.threshold_cents AS threshold_cents, pr.deadline AS deadline, po.id AS payout_id, po.status AS payout_status`).
 		Joins("LEFT JOIN payouts po ON po.referral_id = referrals.id").
 		Order("referrals.registered_at DESC, referrals.id DESC").
-		Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Scan(&rows).Error
+		Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Find(&rows).Error
 	if err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("list referrals: %w", err)
 	}
+	locate(s.zones, rows, func(r *ReferralRow) *Zone { return &r.Zone })
 	return newPage(rows, total, f.Paging), nil
 }

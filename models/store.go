@@ -73,8 +73,8 @@ type Jobs interface {
 	// Migrate brings the queue's own tables in db up to date and reports how many
 	// migrations it applied.
 	Migrate(ctx context.Context, db *sql.DB) (int, error)
-	// EnqueueEmail schedules the delivery of outbox email emailID as part of tx.
-	EnqueueEmail(ctx context.Context, tx *sql.Tx, emailID int64) error
+	// EnqueueEmails schedules the delivery of outbox emails emailIDs as part of tx.
+	EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64) error
 }
 
 // Store applies the program's rules to the database. It is safe for concurrent use.
@@ -87,6 +87,7 @@ type Store struct {
 	clock      Clock
 	emails     EmailRenderer
 	jobs       Jobs
+	zones      *zoneCache
 }
 
 // sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
@@ -186,7 +187,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, zones: &zoneCache{}}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -196,6 +197,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 // Close releases the connections.
 func (s *Store) Close() error { return s.sqlDB.Close() }
+
+// MaxConnections is the size of the connection pool: how many queries can run at once.
+func (s *Store) MaxConnections() int { return s.sqlDB.Stats().MaxOpenConnections }
 
 // Dialect tells which database the Store runs on.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -248,6 +252,32 @@ func IsUnavailable(err error) bool {
 // transaction runs fn in one database transaction: all of it or none of it.
 func (s *Store) transaction(ctx context.Context, fn func(tx *gorm.DB) error) error {
 	return s.db.WithContext(ctx).Transaction(fn)
+}
+
+// rawScan runs raw SQL in tx and scans the rows it returns into dest, a slice: what
+// tx.Raw(query, args...).Scan(dest) does, without the cost gorm's Scan adds to every
+// call, logged or not: it writes out the statement with each argument inlined, which
+// for a multi-row insert of a thousand rows took longer than the insert.
+func rawScan(tx *gorm.DB, dest any, query string, args ...any) error {
+	rows, err := tx.Raw(query, args...).Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		if err := tx.ScanRows(rows, dest); err != nil {
+			return err
+		}
+	}
+	// A failing statement may report only now (PostgreSQL sends the error after the
+	// rows): translate it as gorm does its own, so gorm.ErrDuplicatedKey still matches.
+	if err := rows.Err(); err != nil {
+		if t, ok := tx.Dialector.(gorm.ErrorTranslator); ok && tx.Config.TranslateError {
+			return t.Translate(err)
+		}
+		return err
+	}
+	return nil
 }
 
 // rowsAffected turns a conditional update that matched nothing into err.

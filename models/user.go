@@ -497,9 +497,9 @@ func insertFreelancers(tx *gorm.DB, profiles []FreelancerProfile, now time.Time)
 		}
 		var rows []User
 		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
-		err := tx.Raw("INSERT INTO users (role, email, name, password_hash, country, top_rated, email_opt_out, "+
+		err := rawScan(tx, &rows, "INSERT INTO users (role, email, name, password_hash, country, top_rated, email_opt_out, "+
 			"client_account_id, signup_ip, session_version, created_at, updated_at) VALUES "+placeholders(len(part), cols...)+
-			" ON CONFLICT (email) DO NOTHING RETURNING id, email", args...).Scan(&rows).Error
+			" ON CONFLICT (email) DO NOTHING RETURNING id, email", args...)
 		for _, u := range rows {
 			created[u.Email] = u.ID
 		}
@@ -524,12 +524,12 @@ func updateFreelancers(tx *gorm.DB, profiles []FreelancerProfile, now time.Time)
 		args = append(args, RoleFreelancer)
 		var rows []User
 		// Raw SQL: one UPDATE for many rows; a NULL in VALUES keeps the stored value.
-		err := tx.Raw("UPDATE users SET updated_at = ?, name = COALESCE(v.column2, users.name), "+
+		err := rawScan(tx, &rows, "UPDATE users SET updated_at = ?, name = COALESCE(v.column2, users.name), "+
 			"country = COALESCE(v.column3, users.country), top_rated = COALESCE(v.column4, users.top_rated), "+
 			"email_opt_out = COALESCE(v.column5, users.email_opt_out), "+
 			"client_account_id = CASE WHEN v.column6 IS NULL THEN users.client_account_id ELSE NULLIF(v.column6, '') END "+
 			"FROM (VALUES "+placeholders(len(part), cols...)+") AS v WHERE users.email = v.column1 AND users.role = ? "+
-			"RETURNING id, email", args...).Scan(&rows).Error
+			"RETURNING id, email", args...)
 		for _, u := range rows {
 			updated[u.Email] = u.ID
 		}

@@ -24,11 +24,12 @@ func (c *cli) payoutsPay(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	res, err := store.PayBatch(ctx, models.CLIActor(), *month)
-	for _, p := range res.Paid {
+	// Each credit is printed once its transaction has committed, so what a run printed
+	// before it was interrupted is exactly what it paid.
+	res, err := store.PayBatchEach(ctx, models.CLIActor(), *month, func(p models.PaidPayout) {
 		fmt.Fprintf(c.stdout, "paid payout %d: %s to %s (Referral bonus - %s), ledger entry %d\n",
 			p.PayoutID, views.Money(p.AmountCents), p.ReferrerEmail, p.FriendName, p.LedgerEntryID)
-	}
+	})
 	if err != nil {
 		return fmt.Errorf("payouts pay: %w; rerun the command to pay the rest", err)
 	}
