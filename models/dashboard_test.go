@@ -211,7 +211,7 @@ func TestDashboardShowsEachProgramTheReferrerWasInvitedTo(t *testing.T) {
 			t.Errorf("stats %+v / %+v", d.Programs[0].Stats, d.Programs[1].Stats)
 		}
 		// An ended program the referrer was invited to stays on their dashboard, after the open ones.
-		db.ExecSQL(t, "UPDATE programs SET status = 'ended' WHERE id = ?", first.ID)
+		db.Exec(t, "UPDATE programs SET status = 'ended' WHERE id = ?", first.ID)
 		d, err = db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
 		if err != nil {
 			t.Fatal(err)

@@ -61,7 +61,7 @@ func TestInviteWithRemindersRemindsThoseWhoseReminderIsDue(t *testing.T) {
 			t.Fatalf("reminders not yet due: exit %d, %q", code, out)
 		}
 		// Maria was invited eight days ago; her reminder is due.
-		db.ExecSQL(t, "UPDATE invitations SET invited_at = ? WHERE referrer_id = (SELECT id FROM users WHERE email = 'maria@example.com')",
+		db.Exec(t, "UPDATE invitations SET invited_at = ? WHERE referrer_id = (SELECT id FROM users WHERE email = 'maria@example.com')",
 			time.Now().UTC().AddDate(0, 0, -8))
 		code, out, _ = referrals(t, env, "", "invite", "--program", "customer-service", "--reminders")
 		if code != 0 || out != "invited 0 freelancers to customer-service\nreminded 1 referrer in customer-service\n" {

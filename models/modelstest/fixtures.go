@@ -12,40 +12,15 @@ import (
 // write: counted earnings (R6-R8), payouts (R10), ledger credits (R11). They insert the
 // rows directly, so the pages can be tested before and apart from those rules.
 
-// ExecSQL runs a statement written with ? placeholders on either database.
-func (db *DB) ExecSQL(t testing.TB, q string, args ...any) {
-	t.Helper()
-	if db.Store.Dialect() == models.Postgres {
-		q = numberPlaceholders(q)
-	}
-	if _, err := db.Store.DB().Exec(q, args...); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-}
-
-// InsertID runs an INSERT (with ? placeholders) and returns the new row's id.
-func (db *DB) InsertID(t testing.TB, q string, args ...any) int64 {
-	t.Helper()
-	q += " RETURNING id"
-	if db.Store.Dialect() == models.Postgres {
-		q = numberPlaceholders(q)
-	}
-	var id int64
-	if err := db.Store.DB().QueryRow(q, args...).Scan(&id); err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	return id
-}
-
 // FixtureCounted sets a referral's counted total as the earnings rules would, qualifying
 // it (now) when the total reaches the standard $500 threshold.
 func (db *DB) FixtureCounted(t testing.TB, referralID, cents int64) {
 	t.Helper()
 	if cents >= models.DefaultThresholdCents {
-		db.ExecSQL(t, "UPDATE referrals SET counted_cents = ?, status = 'qualified', qualified_at = ? WHERE id = ?", cents, db.Clock.Now(), referralID)
+		db.Exec(t, "UPDATE referrals SET counted_cents = ?, status = 'qualified', qualified_at = ? WHERE id = ?", cents, db.Clock.Now(), referralID)
 		return
 	}
-	db.ExecSQL(t, "UPDATE referrals SET counted_cents = ?, status = 'earning' WHERE id = ?", cents, referralID)
+	db.Exec(t, "UPDATE referrals SET counted_cents = ?, status = 'earning' WHERE id = ?", cents, referralID)
 }
 
 // FixtureRejectReason is the reason FixturePayout gives a rejected payout.
@@ -76,7 +51,7 @@ func (db *DB) FixtureLedgerCredit(t testing.TB, userID int64, payoutID *int64, c
 	if payoutID != nil {
 		ref = fmt.Sprintf("payout:%d", *payoutID)
 	}
-	db.ExecSQL(t, "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
+	db.Exec(t, "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)",
 		userID, payoutID, cents, string(models.LedgerReferralCredit), description, ref, at)
 }
 
@@ -97,7 +72,7 @@ func (db *DB) FixtureFriends(t testing.TB, code string, n int) {
 		at := db.Clock.Now().Add(time.Duration(i) * time.Minute)
 		id := db.InsertID(t, "INSERT INTO users (role, email, name, country, created_at, updated_at) VALUES ('freelancer', ?, ?, 'US', ?, ?)",
 			fmt.Sprintf("friend%03d@example.com", i), fmt.Sprintf("Friend %03d", i), at, at)
-		db.ExecSQL(t, "INSERT INTO referrals (program_id, invitation_id, referrer_id, friend_id, registered_at, status) VALUES (?, ?, ?, ?, ?, 'registered')",
+		db.Exec(t, "INSERT INTO referrals (program_id, invitation_id, referrer_id, friend_id, registered_at, status) VALUES (?, ?, ?, ?, ?, 'registered')",
 			programID, invID, referrerID, id, at)
 	}
 }
@@ -109,6 +84,6 @@ func (db *DB) FixtureSignupsFrom(t testing.TB, ip string, n int) {
 	for i := range n {
 		id := db.InsertID(t, "INSERT INTO users (role, email, name, country, signup_ip, created_at, updated_at) VALUES ('freelancer', ?, 'Bulk', 'US', ?, ?, ?)",
 			fmt.Sprintf("from-%s-%03d@example.com", ip, i), ip, now, now)
-		db.ExecSQL(t, "INSERT INTO user_ips (user_id, ip, first_seen, last_seen) VALUES (?, ?, ?, ?)", id, ip, now, now)
+		db.Exec(t, "INSERT INTO user_ips (user_id, ip, first_seen, last_seen) VALUES (?, ?, ?, ?)", id, ip, now, now)
 	}
 }

@@ -313,6 +313,36 @@ func (db *DB) Count(t testing.TB, table, where string, args ...any) int64 {
 	return n
 }
 
+// Exec runs a statement written with ? placeholders on either database.
+func (db *DB) Exec(t testing.TB, query string, args ...any) {
+	t.Helper()
+	if db.Store.Dialect() == models.Postgres {
+		query = numberPlaceholders(query)
+	}
+	if _, err := db.Store.DB().Exec(query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// QueryRow runs a query written with ? placeholders and scans its one row into dest.
+func (db *DB) QueryRow(t testing.TB, query string, dest []any, args ...any) {
+	t.Helper()
+	if db.Store.Dialect() == models.Postgres {
+		query = numberPlaceholders(query)
+	}
+	if err := db.Store.DB().QueryRow(query, args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// InsertID runs an INSERT (with ? placeholders) and returns the new row's id.
+func (db *DB) InsertID(t testing.TB, q string, args ...any) int64 {
+	t.Helper()
+	var id int64
+	db.QueryRow(t, q+" RETURNING id", []any{&id}, args...)
+	return id
+}
+
 // numberPlaceholders turns ? into $1, $2, ... for PostgreSQL.
 func numberPlaceholders(q string) string {
 	var b strings.Builder

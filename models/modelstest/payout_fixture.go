@@ -130,25 +130,3 @@ func (db *DB) PendingPayoutFixture(t testing.TB, f PendingPayout) Fixture {
 		ref, p.ID, referrer.ID, p.RewardCents, string(flags), now)
 	return Fixture{Program: p, Referrer: referrer, Friend: signup.Friend, Referral: ref, Payout: payout}
 }
-
-// Exec runs a statement written with ? placeholders on either database.
-func (db *DB) Exec(t testing.TB, query string, args ...any) {
-	t.Helper()
-	if db.Store.Dialect() == models.Postgres {
-		query = numberPlaceholders(query)
-	}
-	if _, err := db.Store.DB().Exec(query, args...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-}
-
-// QueryRow runs a query written with ? placeholders and scans its one row into dest.
-func (db *DB) QueryRow(t testing.TB, query string, dest []any, args ...any) {
-	t.Helper()
-	if db.Store.Dialect() == models.Postgres {
-		query = numberPlaceholders(query)
-	}
-	if err := db.Store.DB().QueryRow(query, args...).Scan(dest...); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-}
