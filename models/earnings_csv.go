@@ -11,7 +11,9 @@ import (
 
 // EarningsCSVHeader is the header of an earnings file (SPEC §4): amounts are dollars
 // with at most two decimals, times RFC 3339 or YYYY-MM-DD, and the currency is USD.
-var EarningsCSVHeader = []string{"id", "freelancer_email", "amount", "category", "client_id", "occurred_at"}
+func EarningsCSVHeader() []string {
+	return []string{"id", "freelancer_email", "amount", "category", "client_id", "occurred_at"}
+}
 
 // RowError is one bad row of an earnings file.
 type RowError struct {
@@ -53,7 +55,7 @@ func ParseEarningsCSV(name string, r io.Reader) (EarningsFile, error) {
 
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return file, BadRows{{1, "the file is empty; it needs the header " + strings.Join(EarningsCSVHeader, ",")}}
+		return file, BadRows{{1, "the file is empty; it needs the header " + strings.Join(EarningsCSVHeader(), ",")}}
 	}
 	if err != nil {
 		return file, csvReadError(err)
@@ -85,8 +87,8 @@ func ParseEarningsCSV(name string, r io.Reader) (EarningsFile, error) {
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) != len(EarningsCSVHeader) {
-			bad = append(bad, RowError{line, fmt.Sprintf("has %d fields; the header has %d", len(rec), len(EarningsCSVHeader))})
+		if len(rec) != len(EarningsCSVHeader()) {
+			bad = append(bad, RowError{line, fmt.Sprintf("has %d fields; the header has %d", len(rec), len(EarningsCSVHeader()))})
 			continue
 		}
 		field := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
@@ -119,7 +121,7 @@ func headerColumns(header []string) (map[string]int, string) {
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		switch _, dup := col[h]; {
-		case !slices.Contains(EarningsCSVHeader, h):
+		case !slices.Contains(EarningsCSVHeader(), h):
 			problems = append(problems, fmt.Sprintf("unknown column %q", h))
 		case dup:
 			problems = append(problems, fmt.Sprintf("column %q appears twice", h))
@@ -127,13 +129,13 @@ func headerColumns(header []string) (map[string]int, string) {
 			col[h] = i
 		}
 	}
-	for _, h := range EarningsCSVHeader {
+	for _, h := range EarningsCSVHeader() {
 		if _, ok := col[h]; !ok {
 			problems = append(problems, fmt.Sprintf("column %q is missing", h))
 		}
 	}
 	if len(problems) > 0 {
-		return nil, "the header must be " + strings.Join(EarningsCSVHeader, ",") + ": " + strings.Join(problems, "; ")
+		return nil, "the header must be " + strings.Join(EarningsCSVHeader(), ",") + ": " + strings.Join(problems, "; ")
 	}
 	return col, ""
 }

@@ -174,7 +174,7 @@ func FuzzParseEarningsCSV(f *testing.F) {
 		// Writing the events back out gives a file that reads the same.
 		var buf bytes.Buffer
 		w := csv.NewWriter(&buf)
-		w.Write(models.EarningsCSVHeader)
+		w.Write(models.EarningsCSVHeader())
 		for _, e := range file.Events {
 			w.Write([]string{e.ID, e.FreelancerEmail, models.FormatDollars(e.AmountCents), e.Category, e.ClientID, e.OccurredAt})
 		}

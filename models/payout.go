@@ -25,7 +25,9 @@ const (
 )
 
 // PayoutStatuses lists the statuses in the order a payout goes through them.
-var PayoutStatuses = []PayoutStatus{PayoutPendingReview, PayoutApproved, PayoutPaid, PayoutRejected}
+func PayoutStatuses() []PayoutStatus {
+	return []PayoutStatus{PayoutPendingReview, PayoutApproved, PayoutPaid, PayoutRejected}
+}
 
 // Fraud flags shown to reviewers (R12).
 const (
@@ -383,4 +385,4 @@ func (s *Store) Payout(ctx context.Context, id int64, earnings Paging) (PayoutDe
 }
 
 // ValidPayoutStatus reports whether s names a payout status.
-func ValidPayoutStatus(s PayoutStatus) bool { return slices.Contains(PayoutStatuses, s) }
+func ValidPayoutStatus(s PayoutStatus) bool { return slices.Contains(PayoutStatuses(), s) }

@@ -81,7 +81,9 @@ func FlagExplanation(flag string) string {
 }
 
 // AllFlags lists the fraud flags in the order the legend explains them.
-var AllFlags = []string{models.FlagReferrerIsClient, models.FlagSameIP, models.FlagSingleClient, models.FlagFast, models.FlagBelowThreshold}
+func AllFlags() []string {
+	return []string{models.FlagReferrerIsClient, models.FlagSameIP, models.FlagSingleClient, models.FlagFast, models.FlagBelowThreshold}
+}
 
 // ReferralStatusLabel names a referral's shown status (R9) for people.
 func ReferralStatusLabel(s models.ReferralStatus) string {

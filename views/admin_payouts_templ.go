@@ -34,8 +34,8 @@ type AdminPayoutsModel struct {
 // payoutTabs are the queue's status filters, pending review first.
 func payoutTabs(m AdminPayoutsModel) []Tab {
 	var all int64
-	tabs := make([]Tab, 0, len(models.PayoutStatuses)+1)
-	for _, s := range models.PayoutStatuses {
+	tabs := make([]Tab, 0, len(models.PayoutStatuses())+1)
+	for _, s := range models.PayoutStatuses() {
 		all += m.Counts[s]
 		tabs = append(tabs, Tab{Href: payoutsHref(string(s), m.Search), Label: PayoutStatusLabel(s), Count: m.Counts[s], Current: m.Status == string(s)})
 	}
@@ -578,7 +578,7 @@ func FlagLegend() templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		for _, f := range AllFlags {
+		for _, f := range AllFlags() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 54, "<dt>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

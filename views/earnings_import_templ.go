@@ -27,7 +27,7 @@ type EarningsImportModel struct {
 // csvHeaderParts is the CSV header cut after each comma, where a narrow screen may
 // break the line.
 func csvHeaderParts() []string {
-	parts := slices.Clone(models.EarningsCSVHeader)
+	parts := slices.Clone(models.EarningsCSVHeader())
 	for i := range parts[:len(parts)-1] {
 		parts[i] += ","
 	}
