@@ -17,7 +17,7 @@ build: generate
 
 ## generate: regenerate the templ components (the generated files are committed)
 generate:
-	$(TEMPL) generate -path views
+	$(TEMPL) generate
 
 ## test: every test, on SQLite and on PostgreSQL (127.0.0.1:5432 or TEST_DATABASE_URL)
 test:
@@ -53,7 +53,7 @@ fuzz:
 ## check: generated files current, gofmt-clean, vet-clean
 check:
 	@before="$$(git diff -- '*_templ.go' | md5sum)"; \
-	$(TEMPL) generate -path views >/dev/null 2>&1; \
+	$(TEMPL) generate >/dev/null 2>&1; \
 	test "$$before" = "$$(git diff -- '*_templ.go' | md5sum)" || { echo "templ files were stale: run make generate and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "not gofmt-clean"; exit 1; }
 	$(GO) vet ./...
