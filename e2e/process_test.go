@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"referrals/models"
+	"referrals/models/modelstest"
 )
 
 // The tests in this file run the real binary as separate processes, as an operator would.
@@ -317,4 +318,101 @@ func TestPostgresOutageUnderLoadFailsCleanlyAndRecovers(t *testing.T) {
 			t.Errorf("%d responses had status %d; want 200 or 503 only", statuses[code], code)
 		}
 	}
+}
+
+// approvedPayouts adds n referrals of Maria's (from the demo data) that qualified and whose
+// payouts were approved into batch month, written directly as rows.
+func approvedPayouts(t *testing.T, db *modelstest.DB, n int, month string) {
+	t.Helper()
+	ctx := t.Context()
+	tx, err := db.Store.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	q := func(query string, args ...any) {
+		t.Helper()
+		if db.Store.Dialect() == models.Postgres {
+			for i := 1; strings.Contains(query, "?"); i++ {
+				query = strings.Replace(query, "?", fmt.Sprintf("$%d", i), 1)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+	}
+	var mariaID, invitationID, programID int64
+	row := tx.QueryRowContext(ctx, "SELECT i.referrer_id, i.id, i.program_id FROM invitations i JOIN users u ON u.id = i.referrer_id WHERE u.email = 'maria@example.com'")
+	if err := row.Scan(&mariaID, &invitationID, &programID); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	for i := range n {
+		email := fmt.Sprintf("paidfriend%d@example.com", i)
+		q("INSERT INTO users (role, email, name, country, created_at, updated_at) VALUES ('freelancer', ?, ?, 'US', ?, ?)", email, fmt.Sprintf("Paid Friend %d", i), now, now)
+		q(`INSERT INTO referrals (program_id, invitation_id, referrer_id, friend_id, registered_at, counted_cents, status, qualified_at)
+			VALUES (?, ?, ?, (SELECT id FROM users WHERE email = ?), ?, 50000, 'qualified', ?)`, programID, invitationID, mariaID, email, now, now)
+		q(`INSERT INTO payouts (referral_id, program_id, referrer_id, amount_cents, status, flags, decided_at, batch_month, created_at)
+			VALUES ((SELECT r.id FROM referrals r JOIN users u ON u.id = r.friend_id WHERE u.email = ?), ?, ?, 10000, 'approved', '[]', ?, ?, ?)`,
+			email, programID, mariaID, now, month, now)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestKillingAPayRunMidwayThenRerunningPaysEachPayoutOnce(t *testing.T) {
+	const payouts, month = 1500, "2019-03"
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		env := []string{"DATABASE_URL=" + db.URL, "DATA_DIR=" + db.DataDir, "PATH=" + os.Getenv("PATH")}
+		referrals(t, env, "seed", "--demo")
+		approvedPayouts(t, db, payouts, month)
+
+		// Start paying; SIGKILL the process once it has paid some but not all.
+		cmd := exec.Command(binary(t), "payouts", "pay", "--month", month)
+		cmd.Env = env
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		lines, buf := 0, make([]byte, 64<<10)
+		for lines < 200 {
+			n, err := out.Read(buf)
+			lines += bytes.Count(buf[:n], []byte("\n"))
+			if err != nil {
+				break
+			}
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		paidBefore := db.Count(t, "ledger_entries", "")
+		if paidBefore == 0 || paidBefore >= payouts {
+			t.Fatalf("the kill came at %d of %d credits; want it midway", paidBefore, payouts)
+		}
+
+		referrals(t, env, "payouts", "pay", "--month", month)
+		again := referrals(t, env, "payouts", "pay", "--month", month)
+		if !strings.Contains(again, "nothing to pay") {
+			t.Errorf("a third run says %q, want nothing to pay", again)
+		}
+		if got := db.Count(t, "ledger_entries", ""); got != payouts {
+			t.Fatalf("%d ledger credits after the rerun, want %d (killed at %d)", got, payouts, paidBefore)
+		}
+		if got := db.Count(t, "payouts", "status = 'paid'"); got != payouts {
+			t.Fatalf("%d payouts paid, want %d", got, payouts)
+		}
+		var total int64
+		if err := db.Store.DB().QueryRow("SELECT SUM(amount_cents) FROM ledger_entries WHERE fee_cents = 0").Scan(&total); err != nil {
+			t.Fatal(err)
+		}
+		if total != payouts*10000 {
+			t.Fatalf("ledger total %d cents, want %d", total, payouts*10000)
+		}
+		if got := db.Count(t, "emails", "kind = 'credit_paid'"); got != payouts {
+			t.Errorf("%d credit-paid emails, want %d", got, payouts)
+		}
+	})
 }
