@@ -187,14 +187,7 @@ func Int64(n int64) string {
 	if n < 0 {
 		sign, s = "-", s[1:]
 	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return sign + b.String()
+	return sign + groupThousands(s)
 }
 
 // DecisionSummary says what a bulk decision did, for the flash: "3 approved, 1 already

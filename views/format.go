@@ -20,14 +20,20 @@ func Money(cents int64) string {
 		sign, plain = "-", plain[1:]
 	}
 	whole, frac, _ := strings.Cut(plain, ".")
+	return sign + "$" + groupThousands(whole) + "." + frac
+}
+
+// groupThousands puts a comma between each group of three digits: "1234567" ->
+// "1,234,567".
+func groupThousands(digits string) string {
 	var b strings.Builder
-	for i, r := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
+	for i, r := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
 			b.WriteByte(',')
 		}
 		b.WriteRune(r)
 	}
-	return sign + "$" + b.String() + "." + frac
+	return b.String()
 }
 
 // WholeMoney formats an amount the way terms state it: "$500" when it is whole dollars.

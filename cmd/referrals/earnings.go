@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"referrals/models"
+	"referrals/views"
 )
 
 // earningsImport runs `referrals earnings import FILE`: it checks the whole CSV file,
@@ -41,8 +42,8 @@ func (c *cli) earningsImport(ctx context.Context, args []string) error {
 	if err != nil {
 		return c.badRows(path, err)
 	}
-	fmt.Fprintf(c.stdout, "imported %s: %d rows: %d accepted, %d %s, %d ignored, 0 rejected\n",
-		path, sum.Rows, sum.Accepted, sum.Duplicates, plural(sum.Duplicates, "duplicate", "duplicates"), sum.Ignored)
+	fmt.Fprintf(c.stdout, "imported %s: %d rows: %d accepted, %s, %d ignored, 0 rejected\n",
+		path, sum.Rows, sum.Accepted, views.Plural(int64(sum.Duplicates), "duplicate", "duplicates"), sum.Ignored)
 	for _, r := range sum.IgnoredBy {
 		fmt.Fprintf(c.stdout, "  %d ignored: %s\n", r.Count, r.Reason)
 	}
@@ -59,12 +60,5 @@ func (c *cli) badRows(path string, err error) error {
 	for _, r := range bad {
 		fmt.Fprintf(c.stderr, "%s:%d: %s\n", path, r.Line, strings.Join(strings.Fields(r.Reason), " "))
 	}
-	return fmt.Errorf("earnings import: nothing imported: %s has %d bad %s", path, len(bad), plural(len(bad), "row", "rows"))
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return fmt.Errorf("earnings import: nothing imported: %s has %s", path, views.Plural(int64(len(bad)), "bad row", "bad rows"))
 }
