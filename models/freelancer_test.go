@@ -61,7 +61,7 @@ func TestAFreelancerCreatedFromAProfileCannotSignIn(t *testing.T) {
 func TestUpsertFreelancersRefusesAdminsAndBadProfilesOneByOne(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
-		user(t, db, models.NewUser{Email: "staff@example.com", Name: "Staff", Country: "US", Admin: true})
+		user(t, db, models.NewUser{Email: "staff@example.com", Name: "Staff", Country: "US", Role: models.RoleOwner})
 		res, err := db.Store.UpsertFreelancers(ctx, []models.FreelancerProfile{
 			{Email: "staff@example.com", Name: ptr("Not Staff"), TopRated: ptr(true)},
 			{Email: "not an email", Name: ptr("X")},
