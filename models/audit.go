@@ -22,7 +22,11 @@ type Actor struct {
 
 // CLIActor is the operator running the referrals command, who holds the database's keys
 // and so may do anything an owner may.
-func CLIActor() Actor { return Actor{Label: "cli", Role: RoleOwner} }
+func CLIActor() Actor { return SystemActor("cli") }
+
+// SystemActor is the product itself doing what its owners set up (the command line, a
+// scheduled job), named label in the audit log. It may do anything an owner may.
+func SystemActor(label string) Actor { return Actor{Label: label, Role: RoleOwner} }
 
 // StaffActor is a signed-in user acting from ip, with the role they have.
 func StaffActor(u User, ip string) Actor {

@@ -89,7 +89,7 @@ func TestUpsertFreelancersRefusesAdminsAndBadProfilesOneByOne(t *testing.T) {
 				t.Errorf("profile %d: %+v, want %s %q", i, res[i], w.status, w.reason)
 			}
 		}
-		if db.Count(t, "users", "email = 'staff@example.com' AND role = 'admin' AND name = 'Staff'") != 1 {
+		if db.Count(t, "users", "email = 'staff@example.com' AND role = 'owner' AND name = 'Staff'") != 1 {
 			t.Error("an admin was changed")
 		}
 		if db.Count(t, "users", "") != 2 || db.Count(t, "users", "email = 'ok@example.com' AND name = 'First' AND country = 'US'") != 1 {
