@@ -5,7 +5,7 @@
 -- refer to users, and foreign keys stay on: with defer_foreign_keys the implicit delete
 -- of DROP TABLE counts each referring row as a pending violation, and putting the same
 -- rows (same ids) back into the new users table resolves every one of them before the
--- commit checks. The copy names every column of users as it stands after 00003.
+-- commit checks. The copy names every column of users as it stands after 00004.
 
 -- +goose Up
 PRAGMA defer_foreign_keys = ON;
