@@ -154,7 +154,7 @@ func TestMigrationMakesAdminsOwners(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		f := pending(t, db, "Sam Rivera")
-		if err := db.Store.MigrateSchemaDownTo(ctx, 4) // before 00005_staff_roles; err != nil {
+		if err := db.Store.MigrateSchemaDownTo(ctx, 4); err != nil { // before 00005_staff_roles
 			t.Fatal(err)
 		}
 		now := db.Clock.Now()
