@@ -39,19 +39,19 @@ func (db *DB) FixtureProgram(t testing.TB) models.Program {
 	return p
 }
 
-// FixtureStaff is the program staff member the fixtures decide payouts as
+// FixtureStaff is the program staff member (an owner) the fixtures decide and pay as
 // (fixture.staff@example.com, created when first needed).
 func (db *DB) FixtureStaff(t testing.TB) models.Actor {
 	t.Helper()
 	ctx := context.Background()
 	u, err := db.Store.UserByEmail(ctx, "fixture.staff@example.com")
 	if err != nil {
-		u, err = db.Store.CreateUser(ctx, models.NewUser{Email: "fixture.staff@example.com", Name: "Fixture Staff", Password: FixturePassword, Country: "US", Admin: true})
+		u, err = db.Store.CreateUser(ctx, models.NewUser{Email: "fixture.staff@example.com", Name: "Fixture Staff", Password: FixturePassword, Country: "US", Role: models.RoleOwner})
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	return models.AdminActor(u, "192.0.2.10")
+	return models.StaffActor(u, "192.0.2.10")
 }
 
 // FixtureReferrer returns the freelancer with email, invited to the standard program,
