@@ -1,4 +1,5 @@
-# The front door: `make run` and `make test`. Everything builds without cgo.
+# The front door: `make run` and `make test`. Everything builds without cgo (only the race
+# detector needs it, for the concurrency tests).
 export CGO_ENABLED := 0
 
 GO    ?= go
@@ -19,9 +20,11 @@ build: generate
 generate:
 	$(TEMPL) generate
 
-## test: every test, on SQLite and on PostgreSQL (127.0.0.1:5432 or TEST_DATABASE_URL)
+## test: every test, on SQLite and on PostgreSQL (127.0.0.1:5432 or TEST_DATABASE_URL); then
+## the concurrency tests (named *Concurrent*) again under the race detector, which needs cgo
 test:
 	$(GO) test -count=1 ./...
+	CGO_ENABLED=1 $(GO) test -race -count=1 -run Concurrent ./models ./handlers ./jobs
 
 ## e2e: browser journeys in Debian's Chromium (apt-get install -y chromium), checked with axe-core;
 ## screenshots go to e2e/artifacts (or $$E2E_ARTIFACTS)
@@ -58,11 +61,33 @@ fuzz:
 	$(GO) test ./models -run '^$$' -fuzz '^FuzzParseDollars$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./handlers -run '^$$' -fuzz '^FuzzParseSignature$$' -fuzztime $(FUZZTIME)
 
-## check: generated files current, gofmt-clean, vet-clean
-check:
+## check: generated files current (templ generate must succeed), gofmt-clean, vet-clean,
+## staticcheck-clean, and no known vulnerability reached from our code (govulncheck, with
+## the Go vulnerability database taken from the module proxy at VULNDB_VERSION) except those
+## listed with a reason in .ci/govulncheck-accepted
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB := bin/vulndb-$(VULNDB_VERSION)
+check: $(VULNDB)/index/db.json
 	@before="$$(git diff -- '*_templ.go' | md5sum)"; \
-	$(TEMPL) generate >/dev/null 2>&1; \
+	out="$$($(TEMPL) generate 2>&1)" || { echo "$$out"; echo "templ generate failed"; exit 1; }; \
 	test "$$before" = "$$(git diff -- '*_templ.go' | md5sum)" || { echo "templ files were stale: run make generate and commit"; exit 1; }
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "not gofmt-clean"; exit 1; }
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/
+	$(GO) tool staticcheck ./...
+	$(GO) tool staticcheck -tags e2e ./e2e/
+	@out="$$($(GO) tool govulncheck -db file://$(CURDIR)/$(VULNDB) ./... 2>&1)"; rc=$$?; \
+	if [ $$rc -ne 0 ] && [ $$rc -ne 3 ]; then echo "$$out"; echo "govulncheck failed"; exit 1; fi; \
+	found="$$(echo "$$out" | sed -n 's/^Vulnerability #[0-9]*: \(GO-[0-9-]*\).*/\1/p')"; \
+	accepted="$$(grep -o '^GO-[0-9-]*' .ci/govulncheck-accepted)"; \
+	new="$$(for id in $$found; do echo "$$accepted" | grep -qx "$$id" || echo "$$id"; done)"; \
+	if [ -n "$$new" ]; then echo "$$out"; echo "govulncheck: new vulnerabilities reached from our code:" $$new; exit 1; fi; \
+	echo "govulncheck: $$(echo $$found | wc -w) reached, all accepted in .ci/govulncheck-accepted"
+
+# The vulnerability database in govulncheck's format, built from the OSV files of the
+# golang.org/x/vulndb module (the database's own site cannot be reached from here).
+$(VULNDB)/index/db.json:
+	$(GO) mod download golang.org/x/vulndb@$(VULNDB_VERSION)
+	$(GO) run golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION) \
+		-vulns "$$($(GO) env GOMODCACHE)/golang.org/x/vulndb@$(VULNDB_VERSION)/data/osv" -out $(VULNDB).tmp
+	rm -rf $(VULNDB) && mv $(VULNDB).tmp $(VULNDB)
