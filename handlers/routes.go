@@ -36,6 +36,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	web.POST("/logout", h.logout)
 	web.GET("/help", h.help)
 	web.GET("/r/:code", h.landing)
+	web.HEAD("/r/:code", h.landing) // link checkers: the page, never a click
 	web.GET("/signup", h.signupPage)
 	web.POST("/signup", h.signup)
 
