@@ -130,20 +130,25 @@ func monday(d time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
 }
 
-// clickDays reads an invitation's clicks per day, from the invitation_clicks primary key.
-func (s *Store) clickDays(ctx context.Context, invitationID int64) (map[string]int64, error) {
+// clickDays reads the clicks per day of invitations, from the invitation_clicks primary
+// key: invitation id -> day -> clicks.
+func (s *Store) clickDays(ctx context.Context, invitationIDs []int64) (map[int64]map[string]int64, error) {
 	var rows []struct {
-		Day    string
-		Clicks int64
+		InvitationID int64
+		Day          string
+		Clicks       int64
 	}
-	err := s.db.WithContext(ctx).Table("invitation_clicks").Select("day, clicks").
-		Where("invitation_id = ?", invitationID).Find(&rows).Error
+	err := rawScan(s.db.WithContext(ctx), &rows,
+		"SELECT invitation_id, day, clicks FROM invitation_clicks WHERE invitation_id IN ?", invitationIDs)
 	if err != nil {
-		return nil, fmt.Errorf("clicks per day of invitation %d: %w", invitationID, err)
+		return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
 	}
-	out := make(map[string]int64, len(rows))
+	out := make(map[int64]map[string]int64, len(invitationIDs))
 	for _, r := range rows {
-		out[r.Day] = r.Clicks
+		if out[r.InvitationID] == nil {
+			out[r.InvitationID] = make(map[string]int64)
+		}
+		out[r.InvitationID][r.Day] = r.Clicks
 	}
 	return out, nil
 }
