@@ -43,6 +43,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	// Freelancers (an admin is sent to /admin).
 	freelancer := web.Group("", h.requireFreelancer)
 	freelancer.GET("/dashboard", h.dashboard)
+	freelancer.GET("/dashboard/invite-qr.svg", h.inviteQR)
 	freelancer.GET("/transactions", h.transactions)
 
 	// Program staff: anonymous visitors go to /login, freelancers get 403.

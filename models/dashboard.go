@@ -61,14 +61,35 @@ type ReferrerStats struct {
 	InProgress int64
 	Qualified  int64
 	Expired    int64
-	// The credits' pipeline: in review, approved (to be paid by ApprovedPayBy, the due
-	// date of the latest batch they joined), and paid. CreditsEarnedCents is their sum;
-	// rejected credits are in none of them.
-	CreditsEarnedCents   int64
-	CreditsInReviewCents int64
-	CreditsApprovedCents int64
-	CreditsPaidCents     int64
-	ApprovedPayBy        *time.Time
+	Credits    CreditPipeline
+}
+
+// CreditPipeline is where a referrer's credits are: in review, approved (to be paid by
+// ApprovedPayBy, the due date of the latest batch they joined), and paid. Credits earned
+// are their sum; rejected credits are in none of them.
+type CreditPipeline struct {
+	InReviewCents int64
+	ApprovedCents int64
+	PaidCents     int64
+	ApprovedPayBy *time.Time
+}
+
+// EarnedCents is the headline: every credit not rejected.
+func (c CreditPipeline) EarnedCents() int64 { return c.InReviewCents + c.ApprovedCents + c.PaidCents }
+
+// add counts one credit of program p in the pipeline.
+func (c *CreditPipeline) add(p Program, status PayoutStatus, cents int64, batchMonth string) {
+	switch status {
+	case PayoutPendingReview:
+		c.InReviewCents += cents
+	case PayoutApproved:
+		c.ApprovedCents += cents
+		if due, err := p.DueDate(batchMonth); err == nil && (c.ApprovedPayBy == nil || due.After(*c.ApprovedPayBy)) {
+			c.ApprovedPayBy = &due
+		}
+	case PayoutPaid:
+		c.PaidCents += cents
+	}
 }
 
 // FriendRow is one referred friend as their referrer sees them, with the moments of
@@ -175,7 +196,7 @@ func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (
 		clicks map[int64]map[string]int64
 	)
 	if invs := invitationIDs(programs); len(invs) > 0 {
-		if facts, err = s.referrerFacts(ctx, userID); err != nil {
+		if facts, err = s.referrerFacts(ctx, userID, programs); err != nil {
 			return Dashboard{}, err
 		}
 		if clicks, err = s.clickDays(ctx, invs); err != nil {
@@ -286,36 +307,21 @@ func (s *Store) dashboardPrograms(ctx context.Context, userID int64) ([]Eligibil
 }
 
 // referralFacts are what a referrer's referrals in one program add up to: the counts and
-// credit sums of their stats, and when each friend signed up and qualified, for the
-// activity chart.
+// credits of their stats, and when each friend signed up and qualified, for the activity
+// chart.
 type referralFacts struct {
-	signUps, qualifiedCount                 int64
-	inReviewCents, approvedCents, paidCents int64
-	// latestApprovedMonth is the latest batch month (YYYY-MM) of an approved, unpaid credit.
-	latestApprovedMonth string
-	signedUp, qualified []time.Time
+	signUps, qualifiedCount int64
+	credits                 CreditPipeline
+	signedUp, qualified     []time.Time
 }
 
 // stats are the facts as the dashboard shows them at now, with the invitation's clicks.
 func (f referralFacts) stats(p Program, clicks int64, now time.Time) ReferrerStats {
-	st := ReferrerStats{
-		Clicks:               clicks,
-		SignUps:              f.signUps,
-		Qualified:            f.qualifiedCount,
-		CreditsInReviewCents: f.inReviewCents,
-		CreditsApprovedCents: f.approvedCents,
-		CreditsPaidCents:     f.paidCents,
-		CreditsEarnedCents:   f.inReviewCents + f.approvedCents + f.paidCents,
-	}
+	st := ReferrerStats{Clicks: clicks, SignUps: f.signUps, Qualified: f.qualifiedCount, Credits: f.credits}
 	if now.After(p.Deadline) {
 		st.Expired = f.signUps - f.qualifiedCount
 	} else {
 		st.InProgress = f.signUps - f.qualifiedCount
-	}
-	if f.latestApprovedMonth != "" {
-		if due, err := p.DueDate(f.latestApprovedMonth); err == nil {
-			st.ApprovedPayBy = &due
-		}
 	}
 	return st
 }
@@ -334,7 +340,7 @@ type referralFact struct {
 // referrals (referrer_id, ...) index finds them), and adds them up per program in Go: the
 // activity chart needs each sign-up's and qualification's instant placed on the program's
 // calendar, which SQL cannot do alike on both databases.
-func (s *Store) referrerFacts(ctx context.Context, referrerID int64) (map[int64]referralFacts, error) {
+func (s *Store) referrerFacts(ctx context.Context, referrerID int64, programs []Eligibility) (map[int64]referralFacts, error) {
 	var rows []referralFact
 	err := rawScan(s.db.WithContext(ctx), &rows, `SELECT r.program_id, r.registered_at, r.qualified_at,
 			p.status AS payout_status, p.amount_cents, p.batch_month
@@ -353,14 +359,8 @@ func (s *Store) referrerFacts(ctx context.Context, referrerID int64) (map[int64]
 			f.qualified = append(f.qualified, *r.QualifiedAt)
 		}
 		if r.PayoutStatus != nil {
-			switch *r.PayoutStatus {
-			case PayoutPendingReview:
-				f.inReviewCents += *r.AmountCents
-			case PayoutApproved:
-				f.approvedCents += *r.AmountCents
-				f.latestApprovedMonth = max(f.latestApprovedMonth, deref(r.BatchMonth))
-			case PayoutPaid:
-				f.paidCents += *r.AmountCents
+			if i := slices.IndexFunc(programs, func(e Eligibility) bool { return e.Program.ID == r.ProgramID }); i >= 0 {
+				f.credits.add(programs[i].Program, *r.PayoutStatus, *r.AmountCents, deref(r.BatchMonth))
 			}
 		}
 		out[r.ProgramID] = f

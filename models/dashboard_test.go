@@ -95,12 +95,15 @@ func TestDashboardShowsAReferrersNumbersAndEachFriendsStage(t *testing.T) {
 		got := d.Programs[0].Stats
 		// The credits' pipeline adds up: in review + approved + paid = earned.
 		wantDue := time.Date(2019, 4, 5, 0, 0, 0, 0, time.UTC) // batch 2019-03, 5 business days after March
-		if got.ApprovedPayBy == nil || !got.ApprovedPayBy.Equal(wantDue) {
-			t.Errorf("approved credits paid by %v, want %v", got.ApprovedPayBy, wantDue)
+		if by := got.Credits.ApprovedPayBy; by == nil || !by.Equal(wantDue) {
+			t.Errorf("approved credits paid by %v, want %v", by, wantDue)
 		}
-		got.ApprovedPayBy = nil
+		if got.Credits.EarnedCents() != 30000 {
+			t.Errorf("credits earned %d, want 30000", got.Credits.EarnedCents())
+		}
+		got.Credits.ApprovedPayBy = nil
 		want := models.ReferrerStats{Clicks: 7, SignUps: 5, InProgress: 2, Qualified: 3,
-			CreditsEarnedCents: 30000, CreditsInReviewCents: 10000, CreditsApprovedCents: 10000, CreditsPaidCents: 10000}
+			Credits: models.CreditPipeline{InReviewCents: 10000, ApprovedCents: 10000, PaidCents: 10000}}
 		if got != want {
 			t.Errorf("stats %+v\nwant  %+v", got, want)
 		}
@@ -156,7 +159,7 @@ func TestRejectedCreditsCarryTheirReason(t *testing.T) {
 		if f.Stage != models.StageRejected || f.RejectReason != modelstest.FixtureRejectReason {
 			t.Fatalf("row %+v", f)
 		}
-		if st := d.Programs[0].Stats; st.Qualified != 1 || st.CreditsEarnedCents != 0 {
+		if st := d.Programs[0].Stats; st.Qualified != 1 || st.Credits.EarnedCents() != 0 {
 			t.Errorf("stats %+v", st)
 		}
 	})
@@ -358,7 +361,7 @@ func TestAnEmptyLedger(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		u := user(t, db, models.NewUser{Email: "ana@example.com", Country: "US"})
 		page, sum, err := db.Store.Ledger(context.Background(), u.ID, models.Paging{})
-		if err != nil || len(page.Items) != 0 || sum != (models.LedgerSummary{}) {
+		if err != nil || len(page.Items) != 0 || sum.BalanceCents != 0 || sum.Entries != 0 || sum.Credits.EarnedCents() != 0 {
 			t.Fatalf("%+v %+v %v", page, sum, err)
 		}
 	})
