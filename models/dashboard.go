@@ -72,6 +72,9 @@ type CreditPipeline struct {
 	ApprovedCents int64
 	PaidCents     int64
 	ApprovedPayBy *time.Time
+	// latestMonth is the batch month ApprovedPayBy was worked out for: a business
+	// calendar is costly, so it is worked out again only for a later month.
+	latestMonth string
 }
 
 // EarnedCents is the headline: every credit not rejected.
@@ -84,8 +87,11 @@ func (c *CreditPipeline) add(p Program, status PayoutStatus, cents int64, batchM
 		c.InReviewCents += cents
 	case PayoutApproved:
 		c.ApprovedCents += cents
+		if batchMonth < c.latestMonth {
+			return
+		}
 		if due, err := p.DueDate(batchMonth); err == nil && (c.ApprovedPayBy == nil || due.After(*c.ApprovedPayBy)) {
-			c.ApprovedPayBy = &due
+			c.ApprovedPayBy, c.latestMonth = &due, batchMonth
 		}
 	case PayoutPaid:
 		c.PaidCents += cents
