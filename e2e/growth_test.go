@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"image"
+	"image/color"
 	_ "image/png"
 	"net/http"
 	"net/url"
@@ -38,12 +39,13 @@ func TestTheReferrersGrowthKit(t *testing.T) {
 		t.Errorf("the QR code reads %q, want the invite link %q", got, link)
 	}
 	download := value(b, chromedp.Evaluate[string](`document.getElementById("invite-qr-download").href`))
-	res, err := http.Get(download) // anonymous: the file is the referrer's own
+	anonymous := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := anonymous.Get(download) // the file is the referrer's own: sign in first
 	if err != nil {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode == http.StatusOK {
+	if res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the QR download answers %d to an anonymous visitor", res.StatusCode)
 	}
 
@@ -57,7 +59,7 @@ func TestTheReferrersGrowthKit(t *testing.T) {
 	}
 	// Editing the message changes the links that carry it.
 	b.do(chromedp.SendKeys(chromedp.CSS("#share-message"), " See you there!"))
-	if x := value(b, chromedp.Evaluate[string](`document.querySelector("[data-share=x]").href`)); !strings.Contains(x, url.PathEscape("See you there!")) {
+	if x := value(b, chromedp.Evaluate[string](`document.querySelector("[data-share=x]").href`)); !strings.Contains(x, "See%20you%20there") {
 		t.Errorf("the X link does not follow the edited message: %q", x)
 	}
 
@@ -102,10 +104,18 @@ func TestTheReferrersGrowthKit(t *testing.T) {
 	if got := value(b, chromedp.Evaluate[string](omar+`.querySelector(".next-step").innerText`)); !strings.Contains(got, "your own client account") {
 		t.Errorf("Omar's row says %q, not the reason written to the referrer", got)
 	}
-	grey := value(b, chromedp.Evaluate[string](`getComputedStyle(` + omar + `.querySelector("progress"), "::-webkit-progress-value").backgroundColor`))
-	green := value(b, chromedp.Evaluate[string](`getComputedStyle([...document.querySelectorAll("[data-referral-id]")].find(r => r.textContent.includes("Nina Berg")).querySelector("progress"), "::-webkit-progress-value").backgroundColor`))
-	if grey != "rgb(154, 163, 173)" || green == grey {
-		t.Errorf("Omar's bar is %s (Nina's %s), want grey", grey, green)
+	// The bar's filled part, sampled from the screen: grey for Omar, green for Nina.
+	barColor := func(name string) color.RGBA {
+		png := value(b, chromedp.Screenshot(chromedp.JSPath(`[...document.querySelectorAll("[data-referral-id]")].find(r => r.textContent.includes("` + name + `")).querySelector("progress")`)))
+		img, _, err := image.Decode(bytes.NewReader(png))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, g, bl, _ := img.At(img.Bounds().Dx()/4, img.Bounds().Dy()/2).RGBA()
+		return color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(bl >> 8), 255}
+	}
+	if grey, green := barColor("Omar Haddad"), barColor("Nina Berg"); grey != (color.RGBA{0x9a, 0xa3, 0xad, 255}) || green == grey {
+		t.Errorf("Omar's bar is %v (Nina's %v), want grey #9aa3ad", grey, green)
 	}
 	b.do(chromedp.Click(chromedp.JSPath(omar + `.querySelector("details summary")`)))
 	if got := value(b, chromedp.Evaluate[string](omar+`.querySelector("details").innerText`)); !strings.Contains(got, "Credit not approved") {
