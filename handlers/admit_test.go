@@ -10,7 +10,7 @@ import (
 	"referrals/models/modelstest"
 )
 
-func TestRequestsBeyondTheInFlightLimitWaitTheirTurn(t *testing.T) {
+func TestConcurrentRequestsBeyondTheInFlightLimitWaitTheirTurn(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db, func(o *handlers.Options) { o.MaxInFlight = 1 })
 		a.createUser(t, models.NewUser{Email: "ben@example.com", Country: "CA"})

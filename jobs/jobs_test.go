@@ -197,7 +197,7 @@ func TestInvitationsAreDeliveredOnceWithTextAndHTMLParts(t *testing.T) {
 	})
 }
 
-func TestTwoRunnersOnOnePostgresDatabaseDeliverEachEmailOnce(t *testing.T) {
+func TestTwoConcurrentRunnersOnOnePostgresDatabaseDeliverEachEmailOnce(t *testing.T) {
 	db := modelstest.Postgres(t)
 	ctx := context.Background()
 	srv := jobstest.StartSMTP(t)

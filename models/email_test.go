@@ -43,7 +43,7 @@ func queuedEmail(t *testing.T, db *modelstest.DB) int64 {
 	return id
 }
 
-func TestOneAttemptAtATimeClaimsAnEmail(t *testing.T) {
+func TestConcurrentAttemptsClaimAnEmailOnce(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		id := queuedEmail(t, db)
