@@ -10,6 +10,7 @@ BIN   := bin/referrals
 
 ## run: build, fill the embedded database with demo data (once) and serve on http://localhost:8080
 run: build
+	./$(BIN) migrate
 	./$(BIN) seed --demo
 	./$(BIN) serve
 

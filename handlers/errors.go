@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -18,6 +19,11 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// A request past its deadline still gets its error page: render it without the
+	// deadline (the page reads nothing from the database).
+	if ctx := c.Request().Context(); ctx.Err() != nil {
+		c.SetRequest(c.Request().WithContext(context.WithoutCancel(ctx)))
+	}
 	status, message := http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment."
 	var he *echo.HTTPError
 	var denied *models.ForbiddenError
@@ -27,6 +33,11 @@ func (h *Handler) handleError(err error, c echo.Context) {
 		return
 	case errors.Is(err, models.ErrNotFound):
 		status, message = http.StatusNotFound, "We couldn't find that page."
+	case models.IsTimeout(err):
+		// Past the request's deadline (or PostgreSQL's statement_timeout): the work was
+		// cancelled and changed nothing that was not committed.
+		status, message = http.StatusServiceUnavailable, "That took too long. Please try again in a moment."
+		c.Response().Header().Set("Retry-After", "5")
 	case models.IsUnavailable(err):
 		status, message = http.StatusServiceUnavailable, "The service is briefly unavailable. Please try again in a minute."
 		c.Response().Header().Set("Retry-After", "30")

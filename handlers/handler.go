@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"referrals/metrics"
 	"referrals/models"
 	"referrals/static"
 )
@@ -40,6 +41,14 @@ type Options struct {
 	// MaxInFlight bounds the pages and API calls served at once (see admit); zero picks
 	// as many as the database has connections, at most four per core.
 	MaxInFlight int
+	// Deadlines bound each request's time (see deadline); zero fields take the defaults.
+	Deadlines Deadlines
+	// Metrics counts requests, admissions and refused sign-ins; nil counts into a
+	// registry nobody reads.
+	Metrics *metrics.Metrics
+	// Draining, when it reports true, makes /readyz answer 503 while requests are still
+	// served: the process is about to stop, and the load balancer should send no more.
+	Draining func() bool
 }
 
 // Handler holds what every handler needs. There is one per server.
@@ -57,7 +66,10 @@ type Handler struct {
 	// secret).
 	signInLinkKey []byte
 	// inFlight holds one token per request being served (see admit).
-	inFlight chan struct{}
+	inFlight  chan struct{}
+	deadlines Deadlines
+	metrics   *metrics.Metrics
+	draining  func() bool
 	// marketplace is MARKETPLACE_NAME.
 	marketplace string
 	// shareKits caches each invite link's share kit (QR code, message, share links).
@@ -103,6 +115,15 @@ func New(opts Options) (*echo.Echo, error) {
 		inFlight = min(opts.Store.MaxConnections(), 4*runtime.GOMAXPROCS(0))
 	}
 	h.inFlight = make(chan struct{}, inFlight)
+	h.deadlines = opts.Deadlines.withDefaults()
+	h.metrics = opts.Metrics
+	if h.metrics == nil {
+		h.metrics = metrics.New()
+	}
+	h.draining = opts.Draining
+	if h.draining == nil {
+		h.draining = func() bool { return false }
+	}
 
 	e := echo.New()
 	e.HideBanner = true

@@ -39,6 +39,7 @@ func (h *Handler) login(c echo.Context) error {
 	user, err := h.store.Authenticate(c.Request().Context(), form.Email, c.FormValue("password"), c.RealIP())
 	switch {
 	case errors.Is(err, models.ErrBadCredentials):
+		h.metrics.SignInFailed()
 		form.Error = "That email and password don't match an account. Check them and try again."
 		return render(c, http.StatusUnprocessableEntity, views.Login(h.page(c, "Sign in", ""), form))
 	case errors.Is(err, models.ErrTooManyAttempts):

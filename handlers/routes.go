@@ -13,20 +13,25 @@ import (
 // is given where the group is made, so this file alone tells who can reach what.
 func (h *Handler) routes(e *echo.Echo) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
-	e.Use(middleware.RequestID(), h.requestLog(), middleware.Recover())
+	// Every request is counted by route pattern (h.metrics, on METRICS_ADDR) and logged
+	// once; the metrics come first so that they see the status the logger rendered.
+	e.Use(middleware.RequestID(), h.metrics.Middleware(), h.requestLog(), middleware.Recover())
 
 	// Probes and assets: anyone, no session, never queued behind pages (admit).
 	e.GET("/healthz", h.healthz)
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(h.assets.Handler()))
 
+	// Pages and API calls have a deadline (deadline.go: pages 10 s, API 30 s), which
+	// starts before they wait for admission; past it they answer 503.
+
 	// Machine API for the marketplace: HMAC-signed requests, no session, no CSRF.
-	api := e.Group("/api/v1", h.requireSignature, h.admit)
+	api := e.Group("/api/v1", deadline(h.deadlines.API), h.requireSignature, h.admit)
 	api.POST("/earnings", h.apiEarnings)
 	api.POST("/freelancers", h.apiFreelancers)
 
 	// Web pages: security headers, CSRF on every form, the session's user when signed in.
-	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.admit, h.loadSession)
+	web := e.Group("", deadline(h.deadlines.Page), h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.admit, h.loadSession)
 
 	// Anyone.
 	web.GET("/", h.home)

@@ -83,3 +83,16 @@ func (q *Queue) Migrate(ctx context.Context, db *sql.DB) (int, error) {
 	}
 	return len(res.Versions), nil
 }
+
+// Pending reports whether the queue's tables in db lack migrations of this River version.
+func (q *Queue) Pending(ctx context.Context, db *sql.DB) (bool, error) {
+	migrator, err := rivermigrate.New(driver(q.dialect, db), &rivermigrate.Config{Logger: quiet()})
+	if err != nil {
+		return false, err
+	}
+	existing, err := migrator.ExistingVersions(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read the job queue's migrations: %w", err)
+	}
+	return len(existing) < len(migrator.AllVersions()), nil
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -402,5 +403,33 @@ func TestTheRemindersJobRemindsEachReferrerOnce(t *testing.T) {
 		if n := db.Count(t, "river_job", "kind = 'deliver_email' AND state = 'available'"); n != 4 {
 			t.Errorf("%d delivery jobs waiting, want 4", n)
 		}
+	})
+}
+
+func TestTheRunnerReportsEachJobsOutcome(t *testing.T) {
+	db := modelstest.SQLite(t)
+	srv := jobstest.StartSMTP(t)
+	p := openProgram(t, db)
+	freelancers(t, db, 2)
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	r, err := jobs.NewRunner(jobs.Config{Store: db.Store, Mailer: jobs.NewMailer(srv.Config()), Log: slog.New(slog.DiscardHandler),
+		Finished: func(kind, state string) {
+			mu.Lock()
+			defer mu.Unlock()
+			outcomes[kind+" "+state]++
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(context.Background())
+	invite(t, db, p)
+	waitFor(t, "both outcomes are reported", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return outcomes["deliver_email completed"] == 2
 	})
 }

@@ -22,6 +22,10 @@ type Config struct {
 	Mailer *Mailer
 	// Log receives River's and the workers' messages; nil means slog.Default().
 	Log *slog.Logger
+	// Finished, when set, hears of each job attempt this process ends: the job's kind
+	// and the state it was left in (completed, retryable, discarded, cancelled, or
+	// scheduled when it snoozed). For metrics; it must not block.
+	Finished func(kind, state string)
 }
 
 // emailWorkers is how many emails one process sends at once.
@@ -36,7 +40,10 @@ const cancelGrace = 5 * time.Second
 type Runner struct {
 	client *river.Client[*sql.Tx]
 	// ownDB is River's own connection to the SQLite file (nil on PostgreSQL).
-	ownDB *sql.DB
+	ownDB    *sql.DB
+	finished func(kind, state string)
+	// unsubscribe ends the subscription that feeds finished.
+	unsubscribe func()
 }
 
 // NewRunner prepares a runner on cfg.Store's database.
@@ -80,11 +87,21 @@ func NewRunner(cfg Config) (*Runner, error) {
 		}
 		return nil, fmt.Errorf("job runner: %w", err)
 	}
-	return &Runner{client: client, ownDB: ownDB}, nil
+	return &Runner{client: client, ownDB: ownDB, finished: cfg.Finished}, nil
 }
 
 // Start begins fetching and working jobs. The jobs run until Stop, whatever ctx does.
 func (r *Runner) Start(ctx context.Context) error {
+	if r.finished != nil {
+		events, unsubscribe := r.client.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed,
+			river.EventKindJobCancelled, river.EventKindJobSnoozed)
+		r.unsubscribe = unsubscribe
+		go func() {
+			for e := range events {
+				r.finished(e.Job.Kind, string(e.Job.State))
+			}
+		}()
+	}
 	if err := r.client.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("start the job runner: %w", err)
 	}
@@ -102,8 +119,37 @@ func (r *Runner) Stop(ctx context.Context) error {
 		err = r.client.StopAndCancel(hard)
 		err = errors.Join(errors.New("jobs still running at the shutdown deadline were cancelled"), err)
 	}
+	if r.unsubscribe != nil {
+		r.unsubscribe()
+	}
 	if r.ownDB != nil {
 		err = errors.Join(err, r.ownDB.Close())
 	}
 	return err
+}
+
+// JobCount is how many jobs of one kind are in one state in the queue's table (finished
+// jobs stay there a day).
+type JobCount struct {
+	Kind  string
+	State string
+	N     int64
+}
+
+// Counts reads the job queue's table of db by kind and state, for metrics.
+func Counts(ctx context.Context, db *sql.DB) ([]JobCount, error) {
+	rows, err := db.QueryContext(ctx, "SELECT kind, state, COUNT(*) FROM river_job GROUP BY kind, state")
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	var out []JobCount
+	for rows.Next() {
+		var c JobCount
+		if err := rows.Scan(&c.Kind, &c.State, &c.N); err != nil {
+			return nil, fmt.Errorf("count jobs: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

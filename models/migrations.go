@@ -58,6 +58,20 @@ func (s *Store) schemaMigrations() (*goose.Provider, error) {
 	return provider, nil
 }
 
+// Pending reports whether the database lacks migrations of this version, the app's or
+// the job queue's: an empty database lacks them all.
+func (s *Store) Pending(ctx context.Context) (bool, error) {
+	provider, err := s.schemaMigrations()
+	if err != nil {
+		return false, err
+	}
+	pending, err := provider.HasPending(ctx)
+	if err != nil || pending || s.jobs == nil {
+		return pending, err
+	}
+	return s.jobs.Pending(ctx, s.sqlDB)
+}
+
 // migrateSchema applies the app's own migrations.
 func (s *Store) migrateSchema(ctx context.Context) (int, error) {
 	provider, err := s.schemaMigrations()

@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,6 +65,11 @@ type Options struct {
 	Jobs Jobs
 	// LogQueries logs every SQL statement (development only).
 	LogQueries bool
+	// StatementTimeout, when positive, makes PostgreSQL stop any statement running
+	// longer (statement_timeout, set on every connection): a backstop behind the
+	// requests' own deadlines, for the server. Migrations and the operator's commands
+	// leave it unset. SQLite has no such setting; there, deadlines interrupt queries.
+	StatementTimeout time.Duration
 }
 
 // Jobs is what the Store needs of the background job queue. Package jobs implements it
@@ -73,6 +79,8 @@ type Jobs interface {
 	// Migrate brings the queue's own tables in db up to date and reports how many
 	// migrations it applied.
 	Migrate(ctx context.Context, db *sql.DB) (int, error)
+	// Pending reports whether the queue's tables in db lack migrations.
+	Pending(ctx context.Context, db *sql.DB) (bool, error)
 	// EnqueueEmails schedules the delivery of outbox emails emailIDs as part of tx.
 	EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64) error
 }
@@ -164,7 +172,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlitePath = filepath.Join(dir, "referrals.db")
 		dialector = gormlite.Open(SQLiteDSN(sqlitePath))
 	case Postgres:
-		dialector = postgres.Open(opts.DatabaseURL)
+		dsn := opts.DatabaseURL
+		if opts.StatementTimeout > 0 {
+			if dsn, err = withRuntimeParam(dsn, "statement_timeout", strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)); err != nil {
+				return nil, err
+			}
+		}
+		dialector = postgres.Open(dsn)
 	}
 
 	db, err := gorm.Open(dialector, cfg)
@@ -196,6 +210,21 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// withRuntimeParam adds a server setting to a PostgreSQL URL (pgx sends unknown query
+// parameters as settings when it connects), unless the URL sets it already.
+func withRuntimeParam(databaseURL, name, value string) (string, error) {
+	u, err := url.Parse(databaseURL)
+	if err != nil {
+		return "", errors.New("DATABASE_URL is not a URL")
+	}
+	q := u.Query()
+	if q.Get(name) == "" {
+		q.Set(name, value)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 // Close releases the connections.
@@ -250,6 +279,14 @@ func IsUnavailable(err error) bool {
 		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
 	}
 	return false
+}
+
+// IsTimeout reports whether err means the work ran out of time: its context's deadline
+// passed (the database cancelled its query), or PostgreSQL's statement_timeout stopped a
+// query (57014, query_canceled).
+func IsTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &pgErr) && pgErr.Code == "57014"
 }
 
 // transaction runs fn in one database transaction: all of it or none of it.
@@ -333,4 +370,22 @@ func (e exprTime) Value() (driver.Value, error) {
 		return nil, nil
 	}
 	return *e.Time, nil
+}
+
+// Backup writes an online, consistent copy of the embedded SQLite database to path, a
+// file that must not exist yet: SQLite's VACUUM INTO reads the database in one read
+// transaction, so the copy is the database as it was at one moment, while the server
+// goes on reading and writing (WAL mode lets writers carry on meanwhile). The copy is a
+// complete database file, compacted, that Open can use as it is.
+func (s *Store) Backup(ctx context.Context, path string) error {
+	if s.dialect != SQLite {
+		return errors.New("backup copies the embedded SQLite database only")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s exists already: give the name of a new file", path)
+	}
+	if err := s.db.WithContext(ctx).Exec("VACUUM INTO ?", path).Error; err != nil {
+		return fmt.Errorf("back up to %s: %w", path, err)
+	}
+	return nil
 }

@@ -34,6 +34,12 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// allowLocalhost adds --allow-localhost to a command that sends email or builds links
+// (see config.refuseLocalLinks).
+func allowLocalhost(fs *flag.FlagSet) *bool {
+	return fs.Bool("allow-localhost", false, "build links with a BASE_URL on this machine even on PostgreSQL")
+}
+
 // stringList is a flag that may be repeated.
 type stringList []string
 
@@ -44,16 +50,7 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	if err := parse(flags("migrate"), args); err != nil {
 		return err
 	}
-	opts, err := c.cfg.storeOptions()
-	if err != nil {
-		return err
-	}
-	store, err := models.Open(ctx, opts)
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	n, err := store.Migrate(ctx)
+	n, err := c.migrateDatabase(ctx)
 	if err != nil {
 		return err
 	}
@@ -65,14 +62,34 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	return nil
 }
 
+// migrateDatabase applies the pending migrations, the app's and the job queue's, on a
+// connection pool of its own (without the server's statement timeout), and reports how
+// many ran.
+func (c *cli) migrateDatabase(ctx context.Context) (int, error) {
+	opts, err := c.cfg.storeOptions()
+	if err != nil {
+		return 0, err
+	}
+	store, err := models.Open(ctx, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer store.Close()
+	return store.Migrate(ctx)
+}
+
 func (c *cli) seed(ctx context.Context, args []string) error {
 	fs := flags("seed")
 	demo := fs.Bool("demo", false, "fill an empty database with demo data")
+	allowLocal := allowLocalhost(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if !*demo {
 		return usageError{"seed: only 'seed --demo' is supported"}
+	}
+	if err := c.cfg.refuseLocalLinks(*allowLocal); err != nil {
+		return err
 	}
 	store, err := c.openStore(ctx)
 	if err != nil {

@@ -5,7 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/mail"
 	"net/url"
 	"os"
@@ -32,6 +34,13 @@ type config struct {
 	// MarketplaceName names the marketplace on the pages and emails friends and referrers
 	// see (MARKETPLACE_NAME, default "the marketplace").
 	MarketplaceName string
+	// MetricsAddr is where the metrics listener serves /metrics and /debug/pprof/
+	// (METRICS_ADDR); empty: no metrics listener.
+	MetricsAddr string
+	// LogFormat is text or json (LOG_FORMAT); LogLevel debug, info, warn or error
+	// (LOG_LEVEL).
+	LogFormat string
+	LogLevel  string
 }
 
 // loadConfig reads the environment (see the README's configuration table).
@@ -52,6 +61,9 @@ func loadConfig(getenv func(string) string) config {
 		SMTPURL:       or("SMTP_URL", ""),
 		// Mid-sentence, as in "Join me on the marketplace".
 		MarketplaceName: or("MARKETPLACE_NAME", handlers.DefaultMarketplaceName),
+		MetricsAddr:     or("METRICS_ADDR", ""),
+		LogFormat:       or("LOG_FORMAT", "text"),
+		LogLevel:        or("LOG_LEVEL", "info"),
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -61,9 +73,32 @@ func loadConfig(getenv func(string) string) config {
 	return c
 }
 
+// logger writes to w in LOG_FORMAT at LOG_LEVEL.
+func (c config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("LOG_LEVEL=%q: use debug, info, warn or error", c.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch strings.ToLower(c.LogFormat) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("LOG_FORMAT=%q: use text or json", c.LogFormat)
+}
+
 // sessionSecret is SESSION_SECRET, or in development (when it is unset) a random secret
-// kept in the data folder so that restarts keep people signed in.
+// kept in the data folder so that restarts keep people signed in. On PostgreSQL it must
+// be set: several instances share that database, and each would generate its own key,
+// so a session made by one would be refused by the others.
 func (c config) sessionSecret(log *slog.Logger) ([]byte, error) {
+	if c.SessionSecret == "" {
+		if dialect, _ := models.DialectOf(c.DatabaseURL); dialect == models.Postgres {
+			return nil, errors.New("SESSION_SECRET is not set: with PostgreSQL, instances behind a load balancer would each generate their own key and refuse each other's sessions; set the same SESSION_SECRET (32+ characters) on every instance")
+		}
+	}
 	if c.SessionSecret != "" {
 		if len(c.SessionSecret) < 32 {
 			return nil, errors.New("SESSION_SECRET must be at least 32 characters")
@@ -172,4 +207,30 @@ func parseSMTPURL(raw string) (jobs.SMTPConfig, error) {
 		}
 	}
 	return cfg, nil
+}
+
+// linksPointHere reports whether BASE_URL names this machine (localhost, a name under
+// .localhost, or a loopback address): links built with it work for nobody else.
+func (c config) linksPointHere() bool {
+	u, err := url.Parse(c.BaseURL)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// refuseLocalLinks stops a command that sends email or builds links when they would
+// point at this machine while the database is a shared PostgreSQL one: emails with
+// localhost links would go to real people. allow (--allow-localhost) lets it run.
+func (c config) refuseLocalLinks(allow bool) error {
+	dialect, err := models.DialectOf(c.DatabaseURL)
+	if err != nil || dialect != models.Postgres || allow || !c.linksPointHere() {
+		return err
+	}
+	return fmt.Errorf("BASE_URL is %s, so the links this command emails would point at this machine; set BASE_URL to the public address, or pass --allow-localhost", c.BaseURL)
 }

@@ -17,6 +17,7 @@ import (
 // non-zero, nothing applied).
 func (c *cli) earningsImport(ctx context.Context, args []string) error {
 	fs := flags("earnings import")
+	allowLocal := allowLocalhost(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{"earnings import: " + err.Error()}
 	}
@@ -32,6 +33,9 @@ func (c *cli) earningsImport(ctx context.Context, args []string) error {
 	file, err := models.ParseEarningsCSV(filepath.Base(path), f)
 	if err != nil {
 		return c.badRows(path, err)
+	}
+	if err := c.cfg.refuseLocalLinks(*allowLocal); err != nil {
+		return err
 	}
 	store, err := c.openStore(ctx)
 	if err != nil {

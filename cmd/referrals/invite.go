@@ -14,6 +14,7 @@ import (
 // are idempotent, so a scheduler may run the command daily.
 func (c *cli) invite(ctx context.Context, args []string) error {
 	fs := flags("invite")
+	allowLocal := allowLocalhost(fs)
 	slug := fs.String("program", "", "slug of the program")
 	reminders := fs.Bool("reminders", false, "also send the reminders that are due")
 	if err := parse(fs, args); err != nil {
@@ -21,6 +22,9 @@ func (c *cli) invite(ctx context.Context, args []string) error {
 	}
 	if *slug == "" {
 		return usageError{"invite: --program is required"}
+	}
+	if err := c.cfg.refuseLocalLinks(*allowLocal); err != nil {
+		return err
 	}
 	store, err := c.openStore(ctx)
 	if err != nil {

@@ -37,6 +37,12 @@ commands:
                              --reminders also sends the reminders that are due
   payouts pay --month YYYY-MM  pay the approved credits of that month's batch
   earnings import FILE       import an earnings CSV, all or nothing
+  backup FILE                copy the embedded database, online and consistent, to a new file
+                             (with PostgreSQL: use pg_dump)
+
+Commands that email or build links (seed, invite, payouts pay, earnings import) refuse a
+BASE_URL on this machine when DATABASE_URL is PostgreSQL, unless given --allow-localhost.
+Only migrate and serve migrate; the others refuse a database with pending migrations.
 `
 
 func main() {
@@ -59,6 +65,14 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// exitError ends the command with its own exit status.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
 // run executes one command and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	c := &cli{
@@ -66,16 +80,26 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		stdin:  stdin,
 		stdout: stdout,
 		stderr: stderr,
-		log:    slog.New(slog.NewTextHandler(stderr, nil)),
 	}
-	err := c.dispatch(ctx, args)
+	log, err := c.cfg.logger(stderr)
+	if err == nil {
+		c.log = log
+		err = c.dispatch(ctx, args)
+	}
 	if err == nil {
 		return 0
 	}
-	var ue usageError
-	if errors.As(err, &ue) {
+	var (
+		ue usageError
+		ee exitError
+	)
+	switch {
+	case errors.As(err, &ue):
 		fmt.Fprintln(stderr, "referrals: "+oneLine(err.Error())+" (run 'referrals help' for usage)")
 		return 2
+	case errors.As(err, &ee):
+		fmt.Fprintln(stderr, "referrals: "+oneLine(err.Error()))
+		return ee.code
 	}
 	fmt.Fprintln(stderr, "referrals: "+oneLine(err.Error()))
 	return 1
@@ -126,6 +150,8 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 			return c.earningsImport(ctx, flags)
 		}
 		return usageError{"earnings: the only subcommand is 'earnings import FILE'"}
+	case "backup":
+		return c.backup(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(c.stdout, usage)
 		return nil
@@ -133,7 +159,9 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
 }
 
-// openStore connects to the configured database and brings its schema up to date.
+// openStore connects to the configured database and refuses to go on when its schema is
+// not up to date: only migrate and serve migrate, so that a newer binary run for one
+// command never changes the schema under the servers still running the older one.
 func (c *cli) openStore(ctx context.Context) (*models.Store, error) {
 	opts, err := c.cfg.storeOptions()
 	if err != nil {
@@ -143,7 +171,11 @@ func (c *cli) openStore(ctx context.Context) (*models.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := store.Migrate(ctx); err != nil {
+	pending, err := store.Pending(ctx)
+	if err == nil && pending {
+		err = errors.New("the database has pending migrations: run referrals migrate first")
+	}
+	if err != nil {
 		store.Close()
 		return nil, err
 	}

@@ -21,9 +21,9 @@ func referrals(t *testing.T, env map[string]string, stdin string, args ...string
 	return code, stdout.String(), stderr.String()
 }
 
-// envFor is the environment that points the command at db.
+// envFor is the environment that points the command at db, with a public BASE_URL.
 func envFor(db *modelstest.DB) map[string]string {
-	return map[string]string{"DATABASE_URL": db.URL, "DATA_DIR": db.DataDir}
+	return map[string]string{"DATABASE_URL": db.URL, "DATA_DIR": db.DataDir, "BASE_URL": modelstest.BaseURL}
 }
 
 func TestUserAddRefusesAnEmailThatExistsInAnotherLetterCase(t *testing.T) {

@@ -12,12 +12,16 @@ import (
 // what is still unpaid, so after an interruption the same command finishes the job.
 func (c *cli) payoutsPay(ctx context.Context, args []string) error {
 	fs := flags("payouts pay")
+	allowLocal := allowLocalhost(fs)
 	month := fs.String("month", "", "the batch to pay, YYYY-MM")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if _, err := models.ParseBatchMonth(*month); err != nil {
 		return usageError{"payouts pay: --month must be a month like 2019-03"}
+	}
+	if err := c.cfg.refuseLocalLinks(*allowLocal); err != nil {
+		return err
 	}
 	store, err := c.openStore(ctx)
 	if err != nil {

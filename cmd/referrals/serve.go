@@ -7,19 +7,34 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"referrals/handlers"
 	"referrals/jobs"
+	"referrals/metrics"
+	"referrals/models"
 )
 
 // shutdownTimeout bounds how long in-flight requests and jobs may take to finish after
 // SIGTERM; jobs still running then are cancelled.
 const shutdownTimeout = 20 * time.Second
 
+// drainTime is how long a stopping process keeps serving, with /readyz answering 503 and
+// keep-alive connections closed after each response, before it stops listening: long
+// enough for a load balancer that checks /readyz every second to take it out (two
+// failed checks; see deploy/haproxy.cfg), so that no request is sent to a closed port.
+const drainTime = 3 * time.Second
+
+// statementTimeout is PostgreSQL's statement_timeout for the server's connections: a
+// backstop behind the requests' deadlines (10 s for a page, 30 s for an API call) for a
+// query that would ignore them. Migrations run without it.
+const statementTimeout = time.Minute
+
 // serve runs the web server and the background jobs until the context ends (SIGINT or
-// SIGTERM), then stops accepting connections and fetching jobs, lets in-flight requests
-// and jobs finish, and only then closes the database.
+// SIGTERM). Then it drains (readiness fails, requests are still served) for drainTime,
+// stops accepting connections and fetching jobs, lets in-flight requests and jobs
+// finish, and only then closes the database.
 func (c *cli) serve(ctx context.Context, args []string) error {
 	fs := flags("serve")
 	fs.StringVar(&c.cfg.Addr, "addr", c.cfg.Addr, "listen address")
@@ -35,12 +50,26 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := c.openStore(ctx)
+	if c.cfg.linksPointHere() {
+		c.log.Warn("BASE_URL points at this machine: links in emails and invite links work only here", "base_url", c.cfg.BaseURL)
+	}
+	if _, err := c.migrateDatabase(ctx); err != nil {
+		return err
+	}
+	opts, err := c.cfg.storeOptions()
+	if err != nil {
+		return err
+	}
+	opts.StatementTimeout = statementTimeout
+	store, err := models.Open(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 
+	m := metrics.New()
+	m.Watch(store, c.log)
+	var draining atomic.Bool
 	app, err := handlers.New(handlers.Options{
 		Store:           store,
 		Log:             c.log,
@@ -49,6 +78,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		SessionSecret:   secret,
 		WebhookSecret:   c.cfg.WebhookSecret,
 		TrustedProxies:  c.cfg.TrustedProxies,
+		Metrics:         m,
+		Draining:        draining.Load,
 	})
 	if err != nil {
 		return err
@@ -58,12 +89,25 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		Handler:           app,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		// Past the longest request deadline (an earnings import), so the 503 of a request
+		// that ran out of time still reaches the client.
+		WriteTimeout: handlers.ImportDeadline + 10*time.Second,
+		IdleTimeout:  120 * time.Second,
 	}
 	ln, err := net.Listen("tcp", c.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve on %s: %w", c.cfg.Addr, err)
+	}
+	defer ln.Close()
+	var metricsSrv *http.Server
+	if c.cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", c.cfg.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR: serve metrics on %s: %w", c.cfg.MetricsAddr, err)
+		}
+		metricsSrv = &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = metricsSrv.Serve(mln) }()
+		c.log.Info("serving metrics", "addr", mln.Addr().String(), "paths", "/metrics /debug/pprof/")
 	}
 	var mailer *jobs.Mailer
 	if smtp != nil {
@@ -71,13 +115,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	} else {
 		c.log.Warn("SMTP_URL is not set: emails stay queued in the outbox")
 	}
-	runner, err := jobs.NewRunner(jobs.Config{Store: store, Mailer: mailer, Log: c.log})
+	runner, err := jobs.NewRunner(jobs.Config{Store: store, Mailer: mailer, Log: c.log, Finished: m.JobFinished})
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	if err := runner.Start(ctx); err != nil {
-		ln.Close()
 		return errors.Join(err, runner.Stop(ctx))
 	}
 	errc := make(chan error, 1)
@@ -89,7 +131,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	case err := <-errc:
 		serveErr = fmt.Errorf("serve on %s: %w", c.cfg.Addr, err)
 	case <-ctx.Done():
-		c.log.Info("shutting down")
+		c.log.Info("shutting down: draining", "for", drainTime)
+		draining.Store(true)
+		srv.SetKeepAlivesEnabled(false)
+		time.Sleep(drainTime)
 	}
 	// Requests and jobs wind down together, each free to use the database until done.
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
@@ -107,5 +152,8 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		}
 	})
 	wg.Wait()
+	if metricsSrv != nil {
+		_ = metricsSrv.Close()
+	}
 	return errors.Join(serveErr, httpErr, jobsErr)
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,4 +178,91 @@ func TestTwoServeProcessesOnOnePostgresDatabaseSendEachEmailOnce(t *testing.T) {
 	}
 
 	smtp.CheckEachOnce(t, 13)
+}
+
+// logged waits for a log line with msg and returns the value of key in it.
+func (s *server) logged(t *testing.T, msg, key string) string {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		for _, line := range strings.Split(s.stderr.String(), "\n") {
+			if strings.Contains(line, "msg="+strconvQuote(msg)) || strings.Contains(line, "msg="+msg+" ") {
+				for _, f := range strings.Fields(line) {
+					if v, ok := strings.CutPrefix(f, key+"="); ok {
+						return v
+					}
+				}
+			}
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("serve exited with %v:\n%s", s.err, s.stderr)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q line with %s:\n%s", msg, key, s.stderr)
+		}
+	}
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// get fetches url without following redirects.
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(body)
+}
+
+func TestServeHasAMetricsListenerAndDrainsBeforeStopping(t *testing.T) {
+	db := modelstest.SQLite(t)
+	bin := buildBinary(t)
+	s := startServe(t, bin, map[string]string{
+		"DATA_DIR": db.DataDir, "ADDR": "127.0.0.1:0", "METRICS_ADDR": "127.0.0.1:0", "BASE_URL": modelstest.BaseURL,
+	})
+	s.waitServing(t)
+	app := "http://" + s.logged(t, "serving", "addr")
+	mets := "http://" + s.logged(t, "serving metrics", "addr")
+
+	if code, _ := get(t, app+"/login"); code != http.StatusOK {
+		t.Fatalf("GET /login: %d", code)
+	}
+	code, body := get(t, mets+"/metrics")
+	for _, want := range []string{`referrals_http_requests_total{method="GET",route="/login",status="200"} 1`, "go_goroutines", "referrals_payouts{status=", "referrals_outbox{status="} {
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET /metrics: %d, no %s", code, want)
+		}
+	}
+	if code, _ := get(t, mets+"/debug/pprof/goroutine?debug=1"); code != http.StatusOK {
+		t.Errorf("pprof: %d", code)
+	}
+	if code, body := get(t, app+"/metrics"); code == http.StatusOK || strings.Contains(body, "go_goroutines") {
+		t.Errorf("/metrics on the public listener: %d", code)
+	}
+
+	// SIGTERM: readiness fails at once while requests are still served, then it stops.
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	s.logged(t, "shutting down: draining", "for")
+	if code, body := get(t, app+"/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz while draining: %d %q, want 503", code, body)
+	}
+	if code, _ := get(t, app+"/login"); code != http.StatusOK {
+		t.Errorf("a page while draining: %d, want 200", code)
+	}
+	select {
+	case <-s.exited:
+		if s.err != nil {
+			t.Errorf("serve exited with %v:\n%s", s.err, s.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("serve did not stop:\n%s", s.stderr)
+	}
 }

@@ -1,0 +1,53 @@
+package models
+
+import (
+	"context"
+	"fmt"
+)
+
+// Gauges are the figures an operator watches about the money and the outbox, read
+// whole on a metrics scrape (the caller caches them): a handful of grouped counts, none
+// of which grows with the traffic.
+type Gauges struct {
+	// Payouts is how many payouts are in each status, and their amounts.
+	Payouts map[PayoutStatus]PayoutTotal
+	// Emails is how many emails are in each delivery status.
+	Emails map[EmailStatus]int64
+	// LedgerEntries and LedgerCents are the ledger's size and its total (amounts less
+	// fees): what has been credited to freelancers, ever.
+	LedgerEntries int64
+	LedgerCents   int64
+}
+
+// PayoutTotal is a number of payouts and what they add up to.
+type PayoutTotal struct {
+	Count int64
+	Cents int64
+}
+
+// Gauges reads the operator's figures in three grouped queries.
+func (s *Store) Gauges(ctx context.Context) (Gauges, error) {
+	db := s.db.WithContext(ctx)
+	g := Gauges{Payouts: map[PayoutStatus]PayoutTotal{}, Emails: map[EmailStatus]int64{}}
+	var payouts []struct {
+		Status PayoutStatus
+		N      int64
+		Cents  int64
+	}
+	if err := db.Model(&Payout{}).Select("status, COUNT(*) AS n, COALESCE(SUM(amount_cents), 0) AS cents").Group("status").Find(&payouts).Error; err != nil {
+		return g, fmt.Errorf("payout totals: %w", err)
+	}
+	for _, p := range payouts {
+		g.Payouts[p.Status] = PayoutTotal{Count: p.N, Cents: p.Cents}
+	}
+	emails, err := s.OutboxCounts(ctx)
+	if err != nil {
+		return g, fmt.Errorf("outbox counts: %w", err)
+	}
+	g.Emails = emails
+	err = db.Model(&LedgerEntry{}).Select("COUNT(*), COALESCE(SUM(amount_cents - fee_cents), 0)").Row().Scan(&g.LedgerEntries, &g.LedgerCents)
+	if err != nil {
+		return g, fmt.Errorf("ledger total: %w", err)
+	}
+	return g, nil
+}
