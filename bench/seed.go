@@ -50,6 +50,9 @@ func (sc scale) oldestPending() int {
 // benchPassword is every bench account's password.
 const benchPassword = "bench-password"
 
+// benchTOTPSecret is the bench admin's two-factor secret (base32).
+const benchTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
 // Bench accounts are found by their email pattern.
 func referrerEmail(i int) string { return fmt.Sprintf("referrer%d@bench.test", i) }
 func friendEmail(i int) string   { return fmt.Sprintf("friend%d@bench.test", i) }
@@ -197,7 +200,7 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 	userCols := []string{"id", "role", "email", "name", "password_hash", "country", "top_rated", "email_opt_out", "signup_ip", "session_version", "created_at", "updated_at"}
 	var users [][]any
 	id := 1
-	users = append(users, []any{id, "admin", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, cal.accounts, cal.accounts})
+	users = append(users, []any{id, "owner", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, cal.accounts, cal.accounts})
 	for i := range sc.Freelancers {
 		id++
 		// The referrers are Top Rated in the U.S.; of the others, some are not Top
@@ -217,6 +220,10 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 			fmt.Sprintf("198.51.100.%d", i%250+1), 1, at, at})
 	}
 	if err := in.insert(ctx, "users", userCols, users); err != nil {
+		return err
+	}
+	// Staff sign in with a TOTP code: the admin is enrolled with a known secret.
+	if _, err := in.db.ExecContext(ctx, "UPDATE users SET totp_secret = '"+benchTOTPSecret+"', totp_enrolled_at = CURRENT_TIMESTAMP WHERE id = 1"); err != nil {
 		return err
 	}
 	users = nil
