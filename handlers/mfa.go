@@ -118,6 +118,10 @@ func (h *Handler) mfaPage(c echo.Context) error {
 
 func (h *Handler) renderEnrol(c echo.Context, status int, secret, codeError string) error {
 	m := views.MFAEnrolModel{Secret: secret, URI: models.TOTPURI(currentUser(c).Email, secret), CodeError: codeError}
+	var err error
+	if m.QR, err = views.NewQRCode(m.URI); err != nil {
+		return err
+	}
 	return render(c, status, views.MFAEnrol(h.page(c, "Set up two-factor sign-in", "/settings"), m))
 }
 

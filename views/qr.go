@@ -1,40 +1,30 @@
 package views
 
 import (
-	"context"
 	"fmt"
-	"html"
-	"io"
+	"strconv"
 	"strings"
 
-	"github.com/a-h/templ"
 	"github.com/boombuler/barcode/qr"
 )
 
-// QRCode is text drawn as an inline SVG QR code (error correction M, a four-module quiet
-// zone), one path of dark modules, so it scales sharply and needs no image request.
-// id and label go on the <svg> (label is what a screen reader announces). The encoder is
-// github.com/boombuler/barcode, which github.com/pquerna/otp already brings in.
-func QRCode(id, label, text string) templ.Component {
-	return templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
-		size, path, err := qrPath(text)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, `<svg id="%s" class="qr" role="img" aria-label="%s" viewBox="0 0 %d %d" shape-rendering="crispEdges" xmlns="http://www.w3.org/2000/svg"><rect width="100%%" height="100%%" fill="#fff"></rect><path fill="#000" d="%s"></path></svg>`,
-			html.EscapeString(id), html.EscapeString(label), size, size, path)
-		return err
-	})
+// QRCode is a QR code (made by github.com/boombuler/barcode) as SVG geometry: Size
+// modules square, its dark modules as one path of unit squares joined in runs. It is
+// drawn with a quiet zone of quietZone modules, as scanners need.
+type QRCode struct {
+	Size int
+	Path string
 }
 
-// qrPath encodes text and returns the side of the square in modules (quiet zone
-// included) and an SVG path of its dark modules, one subpath per horizontal run.
-func qrPath(text string) (int, string, error) {
-	code, err := qr.Encode(text, qr.M, qr.Auto)
+const quietZone = 4
+
+// NewQRCode encodes content (an invite link) with medium error correction, which still
+// scans when a print is a little damaged or dirty.
+func NewQRCode(content string) (QRCode, error) {
+	code, err := qr.Encode(content, qr.M, qr.Auto)
 	if err != nil {
-		return 0, "", fmt.Errorf("QR code: %w", err)
+		return QRCode{}, fmt.Errorf("QR code of %q: %w", content, err)
 	}
-	const quiet = 4
 	n := code.Bounds().Dx()
 	dark := func(x, y int) bool {
 		r, _, _, _ := code.At(x, y).RGBA()
@@ -47,13 +37,29 @@ func qrPath(text string) (int, string, error) {
 				x++
 				continue
 			}
-			run := 1
-			for x+run < n && dark(x+run, y) {
-				run++
+			start := x
+			for x < n && dark(x, y) {
+				x++
 			}
-			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x+quiet, y+quiet, run, run)
-			x += run
+			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", start, y, x-start, x-start)
 		}
 	}
-	return n + 2*quiet, b.String(), nil
+	return QRCode{Size: n, Path: b.String()}, nil
+}
+
+// ViewBox is the SVG viewBox: the code and its quiet zone.
+func (q QRCode) ViewBox() string {
+	side := strconv.Itoa(q.Size + 2*quietZone)
+	return "-" + strconv.Itoa(quietZone) + " -" + strconv.Itoa(quietZone) + " " + side + " " + side
+}
+
+// Document is the code as a standalone SVG file, 512 pixels square, for download.
+func (q QRCode) Document() []byte {
+	side := q.Size + 2*quietZone
+	return fmt.Appendf(nil, `<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="512" height="512" viewBox="%s" shape-rendering="crispEdges">
+<rect x="-%d" y="-%d" width="%d" height="%d" fill="#fff"/>
+<path d="%s" fill="#000"/>
+</svg>
+`, q.ViewBox(), quietZone, quietZone, side, side, q.Path)
 }
