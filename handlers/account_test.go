@@ -43,7 +43,9 @@ func (b *browser) enrol() (string, []string) {
 		b.t.Fatalf("enrol: %d", res.status)
 	}
 	var codes []string
-	for _, li := range findAll(parse(b.t, res.body), func(n *html.Node) bool { return n.Data == "li" && n.Parent != nil && attr(n.Parent, "id") == "recovery-codes" }) {
+	for _, li := range findAll(parse(b.t, res.body), func(n *html.Node) bool {
+		return n.Data == "li" && n.Parent != nil && attr(n.Parent, "id") == "recovery-codes"
+	}) {
 		codes = append(codes, text(li))
 	}
 	return secret, codes
