@@ -69,7 +69,7 @@ func TestStaffRolesShareTheWork(t *testing.T) {
 	rita.submit("#codes-saved")
 
 	// Signing in again asks for the code.
-	rita.do(chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+	rita.submit(`form[action="/logout"] button`)
 	// (The reviewer would set a password in Settings; the operator does it here.)
 	if err := s.DB.Store.SetPassword(t.Context(), models.CLIActor(), "rita@example.com", models.DemoPassword); err != nil {
 		t.Fatal(err)
