@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,7 +18,12 @@ import (
 
 // decodeAPIBody reads the verified body into v, or answers 400 saying what is wrong.
 func decodeAPIBody(c echo.Context, v any) error {
-	err := json.Unmarshal(apiBody(c), v)
+	body := apiBody(c)
+	// The JSON decoder would turn bytes that are not UTF-8 into U+FFFD, and store them so.
+	if !utf8.Valid(body) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body is not UTF-8 text. Nothing was applied.")
+	}
+	err := json.Unmarshal(body, v)
 	if err == nil {
 		return nil
 	}
