@@ -313,7 +313,7 @@ func TestTheAPIAnswersJSONForWrongMethods(t *testing.T) {
 	db := modelstest.SQLite(t)
 	a := newApp(t, db)
 	res := a.browser(t).get("/api/v1/earnings")
-	if res.status != http.StatusMethodNotAllowed && res.status != http.StatusUnauthorized {
+	if res.status != http.StatusMethodNotAllowed && res.status != http.StatusNotFound {
 		t.Errorf("GET: %d", res.status)
 	}
 	apiError(t, res)
