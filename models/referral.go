@@ -101,9 +101,47 @@ func (s *Store) checkSignupRate(ctx context.Context, ip string) error {
 	return nil
 }
 
+// signupTakenLimit is how many sign-ups for emails that already have an account one
+// address may try in signInWindow. A person who forgot they have an account needs one or
+// two; a script probing which emails have accounts is stopped after a few, and never
+// costs a password hash (checkEmailFree comes before hashing).
+const signupTakenLimit = 10
+
+// checkEmailFree refuses, before any password is hashed, a sign-up from an address that
+// was told too often that an email already has an account (ErrTooManyAttempts), and a
+// sign-up for an email that has one (ErrEmailTaken, counted against the address).
+func (s *Store) checkEmailFree(ctx context.Context, email, ip string) error {
+	bucket := "sign_up_taken ip:" + ip
+	db := s.db.WithContext(ctx)
+	now := s.Now()
+	if ip != "" {
+		taken, err := attemptsSince(db, now.Add(-signInWindow), bucket)
+		if err != nil {
+			return err
+		}
+		if taken[bucket] >= signupTakenLimit {
+			return ErrTooManyAttempts
+		}
+	}
+	var n int64
+	if err := db.Model(&User{}).Where("email = ?", NormalizeEmail(email)).Count(&n).Error; err != nil {
+		return fmt.Errorf("look up %s: %w", email, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if ip != "" {
+		if err := s.transaction(ctx, func(tx *gorm.DB) error { return recordAttempt(tx, now, bucket) }); err != nil {
+			return err
+		}
+	}
+	return ErrEmailTaken
+}
+
 // SignUpFriend applies R5. It refuses, creating nothing, when the input is invalid, the
-// email already has an account of any kind, or the address in.IP created too many
-// accounts in the last hour. Otherwise it creates, in one transaction, the account, and,
+// email already has an account of any kind, the address in.IP was told so too often in
+// the last 15 minutes (ErrTooManyAttempts), or it created too many accounts in the last
+// hour. Otherwise it creates, in one transaction, the account, and,
 // when the invite code is valid, its program open and its holder still eligible (the
 // Offer rule), the referral (status registered), the friend's Freelancer Plus perk and
 // the "your friend joined" email to the referrer. A friend is referred at most once: the
@@ -111,6 +149,9 @@ func (s *Store) checkSignupRate(ctx context.Context, ip string) error {
 func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult, error) {
 	nu := NewUser{Email: in.Email, Name: in.Name, Password: in.Password, Country: in.Country, SignupIP: in.IP}
 	if err := nu.Validate().Err(); err != nil {
+		return SignupResult{}, err
+	}
+	if err := s.checkEmailFree(ctx, nu.Email, in.IP); err != nil {
 		return SignupResult{}, err
 	}
 	if err := s.checkSignupRate(ctx, in.IP); err != nil {

@@ -176,9 +176,6 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	return u, err
 }
 
-// signInWindow is how long a failed sign-in counts against its buckets.
-const signInWindow = 15 * time.Minute
-
 // signInBucket is one sign-in rate limit: failures counted per key over the window.
 type signInBucket struct {
 	key   string
@@ -197,14 +194,6 @@ func signInBuckets(email, ip string) []signInBucket {
 	}
 }
 
-type signInFailure struct {
-	ID        int64
-	Bucket    string
-	CreatedAt time.Time
-}
-
-func (signInFailure) TableName() string { return "sign_in_failures" }
-
 // Authenticate checks an email and password. Repeated failures pause sign-in (see
 // signInBuckets) with ErrTooManyAttempts, whether or not the account exists, so the pause
 // reveals nothing. Unknown emails cost as much time as known ones.
@@ -215,22 +204,13 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	for i, b := range buckets {
 		keys[i] = b.key
 	}
-	db := s.db.WithContext(ctx)
-	since := s.Now().Add(-signInWindow)
-
-	var counts []struct {
-		Bucket   string
-		Failures int64
-	}
-	if err := db.Model(&signInFailure{}).Select("bucket, COUNT(*) AS failures").
-		Where("bucket IN ? AND created_at > ?", keys, since).Group("bucket").Scan(&counts).Error; err != nil {
+	failures, err := attemptsSince(s.db.WithContext(ctx), s.Now().Add(-signInWindow), keys...)
+	if err != nil {
 		return User{}, err
 	}
-	for _, c := range counts {
-		for _, b := range buckets {
-			if c.Bucket == b.key && c.Failures >= b.limit {
-				return User{}, ErrTooManyAttempts
-			}
+	for _, b := range buckets {
+		if failures[b.key] >= b.limit {
+			return User{}, ErrTooManyAttempts
 		}
 	}
 
@@ -245,17 +225,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	// An unknown email, and a freelancer created without a password (from the
 	// marketplace's profiles), have no hash: neither can sign in.
 	if !CheckPassword(hash, password) || u.PasswordHash == "" {
-		now := s.Now()
-		err := s.transaction(ctx, func(tx *gorm.DB) error {
-			rows := make([]signInFailure, len(keys))
-			for i, k := range keys {
-				rows[i] = signInFailure{Bucket: k, CreatedAt: now}
-			}
-			if err := tx.Create(&rows).Error; err != nil {
-				return err
-			}
-			return tx.Where("bucket IN ? AND created_at <= ?", keys, since).Delete(&signInFailure{}).Error
-		})
+		err := s.transaction(ctx, func(tx *gorm.DB) error { return recordAttempt(tx, s.Now(), keys...) })
 		if err != nil {
 			return User{}, err
 		}
