@@ -61,6 +61,14 @@ func jsonKind(t reflect.Type) string {
 	return "something else"
 }
 
+// apiStoreError answers a replayed request with 409; other errors go on as they are.
+func apiStoreError(err error) error {
+	if errors.Is(err, models.ErrReplay) {
+		return echo.NewHTTPError(http.StatusConflict, "This signed request was already received: a replay. Nothing was applied; sign a new request to send it again.").SetInternal(err)
+	}
+	return err
+}
+
 // checkItems refuses a missing list or one longer than the API takes.
 func checkItems(key string, n int, present bool) error {
 	switch {

@@ -245,16 +245,7 @@ func (c checkedEarning) payloadHash(email string) string {
 // referrals' totals, and a referral whose total reaches the threshold qualifies, with
 // exactly one payout pending review (see applyCounted).
 func (s *Store) RecordEarnings(ctx context.Context, events []EarningEvent) ([]EventResult, error) {
-	var results []EventResult
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		var err error
-		results, err = s.recordEarnings(tx, events)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
+	return s.RecordEarningsDelivery(ctx, Delivery{}, events)
 }
 
 // earningCandidate is a valid event on its way to the database.

@@ -349,6 +349,11 @@ func (p FreelancerProfile) merge(q FreelancerProfile) FreelancerProfile {
 // Set-based like RecordEarnings: per 1000 profiles, one lookup, one multi-row INSERT ...
 // ON CONFLICT DO NOTHING and one UPDATE ... FROM (VALUES ...).
 func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProfile) ([]ProfileResult, error) {
+	return s.UpsertFreelancersDelivery(ctx, Delivery{}, profiles)
+}
+
+// upsertFreelancers is UpsertFreelancers in tx.
+func (s *Store) upsertFreelancers(tx *gorm.DB, profiles []FreelancerProfile) ([]ProfileResult, error) {
 	results := make([]ProfileResult, len(profiles))
 	merged := map[string]FreelancerProfile{}
 	itemsOf := map[string][]int{}
@@ -374,68 +379,62 @@ func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProf
 		}
 	}
 
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
-		existing, err := usersByEmail(tx, emails)
-		if err != nil {
-			return err
-		}
-		var create, update []FreelancerProfile
-		for _, email := range emails {
-			p := merged[email]
-			switch u, ok := existing[email]; {
-			case ok && u.IsAdmin():
-				answer(email, 0, ProfileRejected, "this email belongs to program staff")
-			case ok:
-				update = append(update, p)
-			case p.Name == nil || *p.Name == "":
-				answer(email, 0, ProfileRejected, "name is required to create a freelancer")
-			default:
-				create = append(create, p)
-			}
-		}
-
-		created, err := insertFreelancers(tx, create, now)
-		if err != nil {
-			return err
-		}
-		var raced []string // created by someone else since the lookup
-		for _, p := range create {
-			if id, ok := created[p.Email]; ok {
-				answer(p.Email, id, ProfileCreated, "")
-			} else {
-				raced = append(raced, p.Email)
-			}
-		}
-		if len(raced) > 0 {
-			again, err := usersByEmail(tx, raced)
-			if err != nil {
-				return err
-			}
-			for _, email := range raced {
-				if again[email].IsAdmin() {
-					answer(email, 0, ProfileRejected, "this email belongs to program staff")
-				} else {
-					update = append(update, merged[email])
-				}
-			}
-		}
-
-		updated, err := updateFreelancers(tx, update, now)
-		if err != nil {
-			return err
-		}
-		for _, p := range update {
-			if id, ok := updated[p.Email]; ok {
-				answer(p.Email, id, ProfileUpdated, "")
-			} else {
-				answer(p.Email, 0, ProfileRejected, "this email belongs to program staff")
-			}
-		}
-		return nil
-	})
+	now := s.Now()
+	existing, err := usersByEmail(tx, emails)
 	if err != nil {
 		return nil, err
+	}
+	var create, update []FreelancerProfile
+	for _, email := range emails {
+		p := merged[email]
+		switch u, ok := existing[email]; {
+		case ok && u.IsAdmin():
+			answer(email, 0, ProfileRejected, "this email belongs to program staff")
+		case ok:
+			update = append(update, p)
+		case p.Name == nil || *p.Name == "":
+			answer(email, 0, ProfileRejected, "name is required to create a freelancer")
+		default:
+			create = append(create, p)
+		}
+	}
+
+	created, err := insertFreelancers(tx, create, now)
+	if err != nil {
+		return nil, err
+	}
+	var raced []string // created by someone else since the lookup
+	for _, p := range create {
+		if id, ok := created[p.Email]; ok {
+			answer(p.Email, id, ProfileCreated, "")
+		} else {
+			raced = append(raced, p.Email)
+		}
+	}
+	if len(raced) > 0 {
+		again, err := usersByEmail(tx, raced)
+		if err != nil {
+			return nil, err
+		}
+		for _, email := range raced {
+			if again[email].IsAdmin() {
+				answer(email, 0, ProfileRejected, "this email belongs to program staff")
+			} else {
+				update = append(update, merged[email])
+			}
+		}
+	}
+
+	updated, err := updateFreelancers(tx, update, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range update {
+		if id, ok := updated[p.Email]; ok {
+			answer(p.Email, id, ProfileUpdated, "")
+		} else {
+			answer(p.Email, 0, ProfileRejected, "this email belongs to program staff")
+		}
 	}
 	return results, nil
 }
