@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"referrals/handlers"
 	"referrals/models"
 	"referrals/models/modelstest"
 )
@@ -242,6 +243,29 @@ func TestAPIBodiesMustBeText(t *testing.T) {
 		}
 		if n := db.Count(t, "users", "1=1"); n != before {
 			t.Errorf("%d users were created", n-before)
+		}
+	})
+}
+
+// A signed-in page records the address it came from (for same_ip, R12), once a day.
+func TestSignedInPagesRecordTheirAddress(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db, func(o *handlers.Options) { o.TrustedProxies = []string{"127.0.0.1/32"} })
+		ana := a.createUser(t, models.NewUser{Email: "ana@example.com", TopRated: true})
+		b := a.browser(t)
+		b.signIn("ana@example.com", "correct horse", "/dashboard")
+		for range 3 {
+			req, _ := http.NewRequest(http.MethodGet, a.server.URL+"/dashboard", nil)
+			req.Header.Set("X-Forwarded-For", "203.0.113.50")
+			if res := b.do(req); res.status != http.StatusOK {
+				t.Fatalf("dashboard: %d", res.status)
+			}
+		}
+		if n := db.Count(t, "user_ip_days", "user_id = ? AND ip = ?", ana.ID, "203.0.113.50"); n != 1 {
+			t.Errorf("%d rows for the address the dashboard was read from, want 1", n)
+		}
+		if n := db.Count(t, "user_ip_days", "ip = ?", "203.0.113.51"); n != 0 {
+			t.Errorf("an address never used was recorded")
 		}
 	})
 }

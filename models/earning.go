@@ -363,7 +363,7 @@ func (s *Store) recordEarnings(tx *gorm.DB, events []EarningEvent) ([]EventResul
 				at[*row.ReferralID] = len(deltas)
 				deltas = append(deltas, referralDelta{id: *row.ReferralID, peak: math.MinInt64})
 			}
-			deltas[at[*row.ReferralID]].add(row.AmountCents)
+			deltas[at[*row.ReferralID]].add(row)
 		case ok:
 			results[i].Status, results[i].Reason = EventIgnored, row.Reason
 		case stored[checked[i].id] == hashes[i]:
