@@ -592,6 +592,9 @@ type ReasonCount struct {
 // bad row comes back at once, in line order, as BadRows. Duplicates are counted, not
 // refused. The import is audited (R14).
 func (s *Store) ImportEarnings(ctx context.Context, actor Actor, file EarningsFile) (ImportSummary, error) {
+	if err := actor.may(ImportEarnings); err != nil {
+		return ImportSummary{}, err
+	}
 	var sum ImportSummary
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		// Applied even when some rows are bad already, to find every row the rules refuse;
