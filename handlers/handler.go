@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,6 +35,9 @@ type Options struct {
 	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
 	// is believed. Empty: the client address is the connection's peer.
 	TrustedProxies []string
+	// MarketplaceName names the marketplace on the pages friends and referrers see
+	// (MARKETPLACE_NAME); empty means DefaultMarketplaceName.
+	MarketplaceName string
 	// MaxInFlight bounds the pages and API calls served at once (see admit); zero picks
 	// as many as the database has connections, at most four per core.
 	MaxInFlight int
@@ -55,7 +59,14 @@ type Handler struct {
 	signInLinkKey []byte
 	// inFlight holds one token per request being served (see admit).
 	inFlight chan struct{}
+	// marketplace is MARKETPLACE_NAME.
+	marketplace string
+	// shareKits caches each invite link's share kit (QR code, message, share links).
+	shareKits *shareKits
 }
+
+// DefaultMarketplaceName is what pages call the marketplace when MARKETPLACE_NAME is unset.
+const DefaultMarketplaceName = "the marketplace"
 
 // New builds the web application: the router with every route, middleware and the error
 // page.
@@ -82,6 +93,8 @@ func New(opts Options) (*echo.Echo, error) {
 		secure:        base.Scheme == "https",
 		webhookSecret: opts.WebhookSecret,
 		countries:     models.Countries(),
+		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), DefaultMarketplaceName),
+		shareKits:     newShareKits(),
 	}
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
 		return nil, err
