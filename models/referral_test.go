@@ -1,9 +1,9 @@
 package models_test
 
 import (
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
