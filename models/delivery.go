@@ -56,35 +56,29 @@ func claimDelivery(tx *gorm.DB, d Delivery, now time.Time) error {
 // RecordEarningsDelivery is RecordEarnings for a signed delivery: a replay of d applies
 // nothing and answers ErrReplay.
 func (s *Store) RecordEarningsDelivery(ctx context.Context, d Delivery, events []EarningEvent) ([]EventResult, error) {
-	var results []EventResult
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		if err := claimDelivery(tx, d, s.Now()); err != nil {
-			return err
-		}
-		var err error
-		results, err = s.recordEarnings(tx, events)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
+	return applyOnce(s, ctx, d, func(tx *gorm.DB) ([]EventResult, error) { return s.recordEarnings(tx, events) })
 }
 
 // UpsertFreelancersDelivery is UpsertFreelancers for a signed delivery: a replay of d
 // applies nothing and answers ErrReplay.
 func (s *Store) UpsertFreelancersDelivery(ctx context.Context, d Delivery, profiles []FreelancerProfile) ([]ProfileResult, error) {
-	var results []ProfileResult
+	return applyOnce(s, ctx, d, func(tx *gorm.DB) ([]ProfileResult, error) { return s.upsertFreelancers(tx, profiles) })
+}
+
+// applyOnce runs apply in one transaction that first claims d.
+func applyOnce[T any](s *Store, ctx context.Context, d Delivery, apply func(tx *gorm.DB) (T, error)) (T, error) {
+	var out T
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		if err := claimDelivery(tx, d, s.Now()); err != nil {
 			return err
 		}
 		var err error
-		results, err = s.upsertFreelancers(tx, profiles)
+		out, err = apply(tx)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	return results, nil
+	return out, nil
 }

@@ -148,12 +148,8 @@ func TestSimilarEmail(t *testing.T) {
 // would not if it came in the next one.
 func TestFlagsDescribeTheMomentThePayoutIsCreated(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
-		ctx := context.Background()
 		_, _, ref := referred(t, db)
-		client := "cl_maria"
-		if _, err := db.Store.UpsertFreelancers(ctx, []models.FreelancerProfile{{Email: "maria@example.com", ClientAccountID: &client}}); err != nil {
-			t.Fatal(err)
-		}
+		client := mariaIsAClient(t, db)
 		crossing := earning("crossing", 50000) // from one client, cl_9
 		crossing.OccurredAt = "2019-03-05T12:00:00Z"
 		after := earning("from-maria", 10000) // Maria's client account, after the crossing
@@ -170,10 +166,7 @@ func TestFlagsAtTheCrossingOfAnImportedFile(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		_, _, ref := referred(t, db)
-		client := "cl_maria"
-		if _, err := db.Store.UpsertFreelancers(ctx, []models.FreelancerProfile{{Email: "maria@example.com", ClientAccountID: &client}}); err != nil {
-			t.Fatal(err)
-		}
+		mariaIsAClient(t, db) // e3 below is from her account
 		file, err := models.ParseEarningsCSV("march.csv", strings.NewReader("id,freelancer_email,amount,category,client_id,occurred_at\n"+
 			"e1,sam@example.com,200.00,Customer Service,cl_a,2019-03-05T12:00:00Z\n"+
 			"e2,sam@example.com,300.00,Customer Service,cl_b,2019-03-06T12:00:00Z\n"+
@@ -275,4 +268,15 @@ func TestASimilarEmailIsFlagged(t *testing.T) {
 			t.Errorf("flags %s, want %s", got, want)
 		}
 	})
+}
+
+// mariaIsAClient gives Maria a client account on the marketplace, as its profile sync
+// would, and returns its id.
+func mariaIsAClient(t *testing.T, db *modelstest.DB) string {
+	t.Helper()
+	client := "cl_maria"
+	if _, err := db.Store.UpsertFreelancers(context.Background(), []models.FreelancerProfile{{Email: "maria@example.com", ClientAccountID: &client}}); err != nil {
+		t.Fatal(err)
+	}
+	return client
 }
