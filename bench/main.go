@@ -346,6 +346,8 @@ func database(ctx context.Context, rc runConfig) (env []string, cleanup func(), 
 	base := []string{
 		"SESSION_SECRET=bench-session-secret-of-at-least-32-bytes",
 		"WEBHOOK_SECRET=bench-webhook-secret-of-at-least-32-bytes",
+		// The pay run emails links: on PostgreSQL a localhost BASE_URL is refused.
+		"BASE_URL=https://referrals.bench.example",
 		"PATH=" + os.Getenv("PATH"),
 	}
 	switch rc.dialect {

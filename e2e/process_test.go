@@ -241,7 +241,8 @@ func (pg *privatePostgres) url() string {
 func TestPostgresOutageUnderLoadFailsCleanlyAndRecovers(t *testing.T) {
 	pg := startPrivatePostgres(t)
 	env := []string{"DATABASE_URL=" + pg.url(), "SESSION_SECRET=e2e-session-secret-of-at-least-32-bytes", "PATH=" + os.Getenv("PATH")}
-	referrals(t, env, "seed", "--demo")
+	referrals(t, env, "migrate")
+	referrals(t, env, "seed", "--demo", "--allow-localhost")
 	srv := serve(t, env)
 	maria := httpSignIn(t, srv.url, "maria@example.com")
 
@@ -364,7 +365,7 @@ func approvedPayouts(t *testing.T, db *modelstest.DB, n int, month string) {
 func TestKillingAPayRunMidwayThenRerunningPaysEachPayoutOnce(t *testing.T) {
 	const payouts, month = 1500, "2019-03"
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
-		env := []string{"DATABASE_URL=" + db.URL, "DATA_DIR=" + db.DataDir, "PATH=" + os.Getenv("PATH")}
+		env := []string{"DATABASE_URL=" + db.URL, "DATA_DIR=" + db.DataDir, "BASE_URL=" + modelstest.BaseURL, "PATH=" + os.Getenv("PATH")}
 		referrals(t, env, "seed", "--demo")
 		approvedPayouts(t, db, payouts, month)
 		emailsBefore := db.Count(t, "emails", "kind = 'credit_paid'") // the demo's own paid credit

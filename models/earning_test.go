@@ -490,3 +490,38 @@ func TestBatchesLargerThanAChunkAreRecordedWhole(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentBatchesOfTheSameFriendsInAnyOrderNeverDeadlock(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		_, code := db.FixtureReferrer(t, "maria@example.com", "Maria Santos")
+		var emails []string
+		for i := range 6 {
+			f := db.FixtureSignUp(t, code, fmt.Sprintf("Friend %d", i), fmt.Sprintf("friend%d@example.com", i), fmt.Sprintf("198.18.0.%d", i+1))
+			emails = append(emails, f.Friend.Email)
+		}
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for b := range 6 {
+					// Each batch names the friends in an order of its own.
+					var events []models.EarningEvent
+					for k := range emails {
+						e := earning(fmt.Sprintf("g%d_b%d_%d", g, b, k), 1000)
+						e.FreelancerEmail = emails[(k*(g+1)+b)%len(emails)]
+						events = append(events, e)
+					}
+					if _, err := db.Store.RecordEarnings(context.Background(), events); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		var total int64
+		db.QueryRow(t, "SELECT SUM(counted_cents) FROM referrals", []any{&total})
+		if total != 8*6*int64(len(emails))*1000 {
+			t.Errorf("counted %d cents in all, want %d", total, 8*6*len(emails)*1000)
+		}
+	})
+}

@@ -264,7 +264,10 @@ type referralTotal struct {
 // up; only the transaction whose update finds the referral not yet qualified (rows are
 // locked until commit) qualifies it; and payouts.referral_id is unique. On PostgreSQL
 // the rows are locked first in id order, so batches touching the same referrals never
-// deadlock; SQLite runs one writer at a time.
+// deadlock; SQLite runs one writer at a time. The lock is FOR NO KEY UPDATE, the one the
+// update itself takes: FOR UPDATE would also wait for the key-share locks that the
+// batch's own earnings rows (and other batches') hold on their referrals through the
+// foreign key, taken earlier in no particular order, and so deadlock after all.
 func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[int64]Program) error {
 	if len(deltas) == 0 {
 		return nil
@@ -279,7 +282,7 @@ func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[i
 	}
 	if s.dialect == Postgres && len(ids) > 1 {
 		var locked []int64
-		if err := rawScan(tx, &locked, "SELECT id FROM referrals WHERE id IN ? ORDER BY id FOR UPDATE", ids); err != nil {
+		if err := rawScan(tx, &locked, "SELECT id FROM referrals WHERE id IN ? ORDER BY id FOR NO KEY UPDATE", ids); err != nil {
 			return fmt.Errorf("lock referrals: %w", err)
 		}
 	}
