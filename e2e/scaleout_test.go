@@ -387,7 +387,9 @@ func TestThreeInstancesBehindHAProxyServeThroughARestartAndAKill(t *testing.T) {
 	}
 
 	slices.Sort(latencies)
-	pct := func(p float64) time.Duration { return latencies[int(float64(len(latencies)-1)*p)].Round(time.Millisecond) }
+	pct := func(p float64) time.Duration {
+		return latencies[int(float64(len(latencies)-1)*p)].Round(time.Millisecond)
+	}
 	t.Logf("scale-out: %d requests in %s = %.0f req/s (%d dashboards, p50 %s, p99 %s; %d batches = %.0f events/s); "+
 		"SIGTERM at %s, stopped in %s, restarted; SIGKILL at %s: %d requests in flight, %d failed; %d events counted once; %d emails sent once",
 		len(logs), elapsed.Round(time.Second), float64(len(logs))/elapsed.Seconds(), dashboards, pct(0.5), pct(0.99),
