@@ -70,12 +70,12 @@ func apiStoreError(err error) error {
 }
 
 // checkItems refuses a missing list or one longer than the API takes.
-func checkItems(key string, n int, present bool) error {
+func checkItems[T any](key string, items *[]T) error {
 	switch {
-	case !present:
+	case items == nil:
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(`The body must be {"%s": [...]}. Nothing was applied.`, key))
-	case n > models.MaxEarningsBatch:
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("At most %d %s per request; this one has %d. Nothing was applied.", models.MaxEarningsBatch, key, n))
+	case len(*items) > models.MaxEarningsBatch:
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("At most %d %s per request; this one has %d. Nothing was applied.", models.MaxEarningsBatch, key, len(*items)))
 	}
 	return nil
 }

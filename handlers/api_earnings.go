@@ -39,7 +39,7 @@ func (h *Handler) apiEarnings(c echo.Context) error {
 	if err := decodeAPIBody(c, &req); err != nil {
 		return err
 	}
-	if err := checkItems("events", len(deref(req.Events)), req.Events != nil); err != nil {
+	if err := checkItems("events", req.Events); err != nil {
 		return err
 	}
 	events := make([]models.EarningEvent, len(*req.Events))
@@ -55,11 +55,4 @@ func (h *Handler) apiEarnings(c echo.Context) error {
 		out[i] = eventResultJSON{ID: r.ID, Status: string(r.Status), Reason: r.Reason}
 	}
 	return c.JSON(http.StatusOK, map[string]any{"results": out})
-}
-
-func deref[T any](p *[]T) []T {
-	if p == nil {
-		return nil
-	}
-	return *p
 }

@@ -39,7 +39,7 @@ func (h *Handler) apiFreelancers(c echo.Context) error {
 	if err := decodeAPIBody(c, &req); err != nil {
 		return err
 	}
-	if err := checkItems("freelancers", len(deref(req.Freelancers)), req.Freelancers != nil); err != nil {
+	if err := checkItems("freelancers", req.Freelancers); err != nil {
 		return err
 	}
 	profiles := make([]models.FreelancerProfile, len(*req.Freelancers))

@@ -226,7 +226,6 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	if err := q.Offset(paging.Offset()).Limit(paging.Limit()).Find(&rows).Error; err != nil {
 		return BatchDetail{}, fmt.Errorf("payouts of batch %s: %w", month, err)
 	}
-	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	d.Payouts = newPage(rows, d.TotalCount(), paging)
 	return d, nil
 }
@@ -249,7 +248,6 @@ func (s *Store) EachBatchPayout(ctx context.Context, month string, fn func(Payou
 		if err != nil {
 			return fmt.Errorf("payouts of batch %s: %w", month, err)
 		}
-		locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 		for _, r := range rows {
 			if err := fn(r); err != nil {
 				return err
@@ -381,11 +379,6 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 		if err != nil {
 			return err
 		}
-		for id, p := range programs {
-			s.zones.locateProgram(&p)
-			programs[id] = p
-		}
-
 		// The ledger credits, one statement; the unique payout_id and reference make a
 		// second credit for a payout fail the whole transaction.
 		args := make([]any, 0, len(payouts)*8)

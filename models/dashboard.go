@@ -303,7 +303,6 @@ func (s *Store) dashboardPrograms(ctx context.Context, userID int64) ([]Eligibil
 	out := make([]Eligibility, len(rows))
 	for i, r := range rows {
 		out[i].Program = r.Program
-		s.zones.locateProgram(&out[i].Program)
 		if r.InvID != nil {
 			out[i].Invitation = &Invitation{ID: *r.InvID, ProgramID: r.Program.ID, ReferrerID: userID, Code: *r.InvCode,
 				InvitedAt: *r.InvInvitedAt, RemindedAt: r.InvRemindedAt, Clicks: *r.InvClicks}
@@ -450,8 +449,6 @@ func (s *Store) friendProgress(ctx context.Context, me dashboardUser, programs [
 		p = programs[i].Program
 	} else if err := s.db.WithContext(ctx).Take(&p, *me.RefProgramID).Error; err != nil {
 		return nil, fmt.Errorf("program of referral %d: %w", *me.RefID, err)
-	} else {
-		s.zones.locateProgram(&p)
 	}
 	r := Referral{ID: *me.RefID, ProgramID: p.ID, RegisteredAt: *me.RefRegisteredAt, CountedCents: *me.RefCountedCents, Status: *me.RefStatus}
 	stage := ReferralStatusFor(r, nil, p, now)
@@ -464,12 +461,4 @@ func (s *Store) friendProgress(ctx context.Context, me dashboardUser, programs [
 		Expired:           stage == StageExpired,
 		PlusUntil:         me.PlusUntil,
 	}, nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

@@ -288,10 +288,6 @@ func (s *Store) recordEarnings(tx *gorm.DB, events []EarningEvent) ([]EventResul
 	if err != nil {
 		return nil, err
 	}
-	for id, p := range friends.programs {
-		s.zones.locateProgram(&p)
-		friends.programs[id] = p
-	}
 	now := s.Now()
 
 	// Resolve each valid event to its freelancer and referral and decide R6. Only the

@@ -351,7 +351,6 @@ func (s *Store) CountClick(ctx context.Context, code string) (Offer, error) {
 		if o, _, err = loadOffer(tx, code, now); err != nil {
 			return err
 		}
-		s.zones.locateProgram(&o.Program)
 		return recordClick(tx, o.Invitation.ID, now.In(o.Program.Location()).Format(dayFormat))
 	})
 	return o, err

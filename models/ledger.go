@@ -85,7 +85,6 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("ledger of user %d: %w", userID, err)
 	}
-	locate(s.zones, rows, func(r *LedgerRow) *Zone { return &r.Zone })
 	return newPage(rows, sum.Entries, paging), sum, nil
 }
 

@@ -340,7 +340,6 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 	if err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
 	}
-	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	return newPage(rows, total, f.Paging), nil
 }
 
@@ -381,7 +380,6 @@ func (s *Store) Payout(ctx context.Context, id int64, earnings Paging) (PayoutDe
 	if len(rows) == 0 {
 		return d, ErrNotFound
 	}
-	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	d.PayoutRow = rows[0]
 	q := db.Model(&Earning{}).Where("referral_id = ? AND status = ?", d.ReferralID, EarningCounted)
 	var total int64

@@ -54,76 +54,50 @@ type Program struct {
 	Status             ProgramStatus
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
-	// location is TimeZone loaded, when the Store read the program for a page that shows
-	// many dates (see zoneCache); nil otherwise.
-	location *time.Location
 }
 
 // Location is the program's display time zone.
-func (p Program) Location() *time.Location {
-	if p.location != nil && p.location.String() == p.TimeZone {
-		return p.location
+func (p Program) Location() *time.Location { return zoneOrUTC(p.TimeZone) }
+
+// zones holds the time zones loaded so far, by name: loading a zone reads and parses
+// its file, which costs more than the rest of a dashboard, and programs name a handful.
+var zones sync.Map // name -> *time.Location
+
+// loadZone is the time zone called name, loaded once per process (the one way the
+// product loads a time zone).
+func loadZone(name string) (*time.Location, error) {
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
 	}
-	return loadLocation(p.TimeZone)
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err // not kept: names come from forms, and a wrong one is rare
+	}
+	zones.Store(name, loc)
+	return loc, nil
 }
 
-// loadLocation is the time zone called name, or UTC when there is none by that name.
-func loadLocation(name string) *time.Location {
-	loc, err := time.LoadLocation(name)
+// zoneOrUTC is the time zone called name, or UTC when there is none by that name.
+func zoneOrUTC(name string) *time.Location {
+	loc, err := loadZone(name)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
 }
 
-// zoneCache keeps the time zones the Store has loaded, by name, for the pages that show
-// many dates: loading a zone reads and parses its file, which cost more than the rest
-// of a dashboard. Programs name a handful of zones, so it stays small.
-type zoneCache struct {
-	zones sync.Map // name -> *time.Location
-}
-
-func (z *zoneCache) get(name string) *time.Location {
-	if loc, ok := z.zones.Load(name); ok {
-		return loc.(*time.Location)
-	}
-	loc := loadLocation(name)
-	z.zones.Store(name, loc)
-	return loc
-}
-
-// locateProgram sets p's time zone from the cache.
-func (z *zoneCache) locateProgram(p *Program) { p.location = z.get(p.TimeZone) }
-
 // Zone is the time zone the dates of a list row are shown in: its program's, named by
-// TimeZone (the default program time zone when the row has no program). The Store
-// loads it from its cache when it reads the list (locate).
+// TimeZone (the default program time zone when the row has no program).
 type Zone struct {
 	TimeZone string
-	location *time.Location
 }
 
 // Location is the zone as a *time.Location.
 func (z Zone) Location() *time.Location {
-	if z.location != nil {
-		return z.location
-	}
-	return loadLocation(z.name())
-}
-
-func (z Zone) name() string {
 	if z.TimeZone == "" {
-		return DefaultTimeZone
+		return zoneOrUTC(DefaultTimeZone)
 	}
-	return z.TimeZone
-}
-
-// locate loads the zones of the rows of a list from the cache.
-func locate[T any](z *zoneCache, rows []T, zone func(*T) *Zone) {
-	for i := range rows {
-		rz := zone(&rows[i])
-		rz.location = z.get(rz.name())
-	}
+	return zoneOrUTC(z.TimeZone)
 }
 
 // Open reports whether friends can still sign up and earn: the program is active and its
@@ -217,7 +191,7 @@ func (in ProgramInput) program() (Program, error) {
 	if p.TimeZone == "" {
 		p.TimeZone = DefaultTimeZone
 	}
-	loc, err := time.LoadLocation(p.TimeZone)
+	loc, err := loadZone(p.TimeZone)
 	if err != nil || p.TimeZone == "Local" {
 		fe.Add("time_zone", "Use a time zone name like America/Los_Angeles.")
 		loc = time.UTC

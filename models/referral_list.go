@@ -88,6 +88,5 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 	if err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("list referrals: %w", err)
 	}
-	locate(s.zones, rows, func(r *ReferralRow) *Zone { return &r.Zone })
 	return newPage(rows, total, f.Paging), nil
 }

@@ -86,7 +86,7 @@ func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, 
 		return past
 	}
 
-	loc, _ := time.LoadLocation(DefaultTimeZone)
+	loc := zoneOrUTC(DefaultTimeZone)
 	// Eight weeks long, so it is charted per day; five of them have passed.
 	deadline := now.In(loc).AddDate(0, 0, 22).Format("2006-01-02")
 	p, err := daysAgo(35).CreateProgram(ctx, CLIActor(), ProgramInput{

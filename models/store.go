@@ -95,7 +95,6 @@ type Store struct {
 	clock      Clock
 	emails     EmailRenderer
 	jobs       Jobs
-	zones      *zoneCache
 	// payChunk is how many payouts one pay transaction takes (the constant payChunk;
 	// tests set it lower).
 	payChunk int
@@ -206,7 +205,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, zones: &zoneCache{}, payChunk: payChunk, seen: &seenDaily{}}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, payChunk: payChunk, seen: &seenDaily{}}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -320,6 +319,15 @@ func rawScan(tx *gorm.DB, dest any, query string, args ...any) error {
 		return err
 	}
 	return nil
+}
+
+// deref is *p, or the zero value for a nil pointer (a NULL column).
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // rowsAffected turns a conditional update that matched nothing into err.

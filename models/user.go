@@ -469,8 +469,8 @@ func insertFreelancers(tx *gorm.DB, profiles []FreelancerProfile, now time.Time)
 			if p.ClientAccountID != nil && *p.ClientAccountID != "" {
 				clientID = *p.ClientAccountID
 			}
-			args = append(args, string(RoleFreelancer), p.Email, *p.Name, "", derefOr(p.Country, ""),
-				derefOr(p.TopRated, false), derefOr(p.EmailOptOut, false), clientID, "", 1, now, now)
+			args = append(args, string(RoleFreelancer), p.Email, *p.Name, "", deref(p.Country),
+				deref(p.TopRated), deref(p.EmailOptOut), clientID, "", 1, now, now)
 		}
 		var rows []User
 		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
@@ -516,13 +516,6 @@ func updateFreelancers(tx *gorm.DB, profiles []FreelancerProfile, now time.Time)
 		return nil, fmt.Errorf("update freelancers: %w", err)
 	}
 	return updated, nil
-}
-
-func derefOr[T any](p *T, def T) T {
-	if p == nil {
-		return def
-	}
-	return *p
 }
 
 // ptrValue is *p, or nil (SQL NULL) for a nil pointer.

@@ -10,7 +10,8 @@ import (
 	"referrals/models"
 )
 
-// Helpers the admin lists share: the page asked for, and ids in paths and forms.
+// Reading what a request asks for: the page of a list, its search text, ids in paths and
+// forms, and where a form wants to go back to.
 
 // paging is the page of a list asked for with ?page=N.
 func paging(c echo.Context) models.Paging {
