@@ -26,7 +26,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	api.POST("/freelancers", h.apiFreelancers)
 
 	// Web pages: security headers, CSRF on every form, the session's user when signed in.
-	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.admit, h.loadSession)
+	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf, h.admit, h.loadSession)
 
 	// Anyone.
 	web.GET("/", h.home)
