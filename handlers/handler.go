@@ -33,6 +33,9 @@ type Options struct {
 	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
 	// is believed. Empty: the client address is the connection's peer.
 	TrustedProxies []string
+	// EmailDelivery says emails are delivered (SMTP_URL is set); without it the outbox
+	// says that they wait there.
+	EmailDelivery bool
 	// MaxInFlight bounds the pages and API calls served at once (see admit); zero picks
 	// as many as the database has connections, at most four per core.
 	MaxInFlight int
@@ -47,6 +50,7 @@ type Handler struct {
 	baseURL       string
 	secure        bool
 	webhookSecret string
+	emailDelivery bool
 	// countries is the sign-up form's list, sorted once (it takes a collation sort).
 	countries []models.Country
 	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
@@ -77,6 +81,7 @@ func New(opts Options) (*echo.Echo, error) {
 		baseURL:       strings.TrimRight(opts.BaseURL, "/"),
 		secure:        base.Scheme == "https",
 		webhookSecret: opts.WebhookSecret,
+		emailDelivery: opts.EmailDelivery,
 		countries:     models.Countries(),
 	}
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {

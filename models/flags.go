@@ -104,6 +104,30 @@ func ThresholdReachedAt(earnings []Earning, threshold int64) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// FlagSimilarEmail is R12's similar_email flag (the friend's email is the referrer's
+// but for a +tag or, at Gmail, dots); the flag rules that set it live beside Flags.
+const FlagSimilarEmail = "similar_email"
+
+// FlagsBySeverity lists the flags most severe first: the review queue's sort=risk orders
+// payouts by their most severe flag in this order, and the flags are coloured by it. The
+// database computes the same order from a payout's flags (payouts.risk, migration 00004).
+func FlagsBySeverity() []string {
+	return []string{FlagReferrerIsClient, FlagSimilarEmail, FlagSameIP, FlagSingleClient, FlagBelowThreshold, FlagFast}
+}
+
+// FlagSeverity is a flag's place in FlagsBySeverity: 0 is the most severe; a name that
+// is no flag (and "no flag at all") is len(FlagsBySeverity()).
+func FlagSeverity(flag string) int {
+	all := FlagsBySeverity()
+	if i := slices.Index(all, flag); i >= 0 {
+		return i
+	}
+	return len(all)
+}
+
+// ValidFlag reports whether name is one of R12's flags.
+func ValidFlag(name string) bool { return slices.Contains(FlagsBySeverity(), name) }
+
 // setFlag returns flags with name present (on) or absent, and whether that changed them.
 func setFlag(flags []string, name string, on bool) ([]string, bool) {
 	if slices.Contains(flags, name) == on {

@@ -481,3 +481,16 @@ func (s *Store) ProgramSummary(ctx context.Context, slug string) (ProgramRow, er
 	}
 	return rows[0], nil
 }
+
+// ProgramChoice names a program for a list's program filter.
+type ProgramChoice struct {
+	Slug string
+	Name string
+}
+
+// ProgramChoices lists every program by name, for the lists' program filters.
+func (s *Store) ProgramChoices(ctx context.Context) ([]ProgramChoice, error) {
+	var out []ProgramChoice
+	err := s.db.WithContext(ctx).Model(&Program{}).Select("slug, name").Order("name, id").Find(&out).Error
+	return out, err
+}

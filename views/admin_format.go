@@ -59,6 +59,8 @@ func FlagLabel(flag string) string {
 		return "Qualified fast"
 	case models.FlagBelowThreshold:
 		return "Below threshold"
+	case models.FlagSimilarEmail:
+		return "Similar email"
 	}
 	return flag
 }
@@ -76,13 +78,31 @@ func FlagExplanation(flag string) string {
 		return "The friend reached the threshold within 48 hours of signing up."
 	case models.FlagBelowThreshold:
 		return "Refunds took the friend's counted earnings back below the threshold after the payout was created."
+	case models.FlagSimilarEmail:
+		return "The friend's email address is the referrer's with a +tag (or, at Gmail, dots) added: probably the referrer's own second account."
 	}
 	return "An unrecognised flag."
 }
 
-// AllFlags lists the fraud flags in the order the legend explains them.
-func AllFlags() []string {
-	return []string{models.FlagReferrerIsClient, models.FlagSameIP, models.FlagSingleClient, models.FlagFast, models.FlagBelowThreshold}
+// FlagTone colours a flag by its severity (models.FlagsBySeverity): the two most severe
+// red, the next two amber, the last two blue.
+func FlagTone(flag string) string {
+	switch models.FlagSeverity(flag) {
+	case 0, 1:
+		return "bad"
+	case 2, 3:
+		return "warn"
+	}
+	return "info"
+}
+
+// countLabel says how many items a list holds: "1,234 payouts", or "10,000+ payouts"
+// when it was counted only that far.
+func countLabel(n int64, capped bool, one, many string) string {
+	if capped {
+		return Int64(n) + "+ " + many
+	}
+	return Plural(n, one, many)
 }
 
 // ReferralStatusLabel names a referral's shown status (R9) for people.
@@ -282,7 +302,7 @@ func AuditTargetHref(action, target string) string {
 
 // pagerOf links the pages of a list at path, keeping the filters in query.
 func pagerOf[T any](path string, query url.Values, p models.Page[T]) Pager {
-	return Pager{Path: path, Query: query, Page: p.Paging.Page, PerPage: p.Paging.PerPage, Total: p.Total}
+	return Pager{Path: path, Query: query, Page: p.Paging.Page, PerPage: p.Paging.PerPage, Total: p.Total, Capped: p.Capped, More: p.More}
 }
 
 // Tab is one filter of a list, with how many items it holds (-1: not counted).
@@ -290,6 +310,7 @@ type Tab struct {
 	Href    string
 	Label   string
 	Count   int64
+	Capped  bool // Count is a lower bound: "1,000+"
 	Current bool
 }
 
@@ -352,3 +373,4 @@ func AuditActionLabel(action string) string {
 	}
 	return action
 }
+

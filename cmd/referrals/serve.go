@@ -48,6 +48,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		SessionSecret:  secret,
 		WebhookSecret:  c.cfg.WebhookSecret,
 		TrustedProxies: c.cfg.TrustedProxies,
+		EmailDelivery:  c.cfg.SMTPURL != "",
 	})
 	if err != nil {
 		return err
