@@ -32,6 +32,7 @@ func PayoutStatuses() []PayoutStatus {
 // Fraud flags shown to reviewers (R12).
 const (
 	FlagReferrerIsClient = "referrer_is_client"
+	FlagSimilarEmail     = "similar_email"
 	FlagSameIP           = "same_ip"
 	FlagSingleClient     = "single_client"
 	FlagFast             = "fast"

@@ -51,6 +51,8 @@ func FlagLabel(flag string) string {
 	switch flag {
 	case models.FlagReferrerIsClient:
 		return "Referrer was the client"
+	case models.FlagSimilarEmail:
+		return "Similar email"
 	case models.FlagSameIP:
 		return "Same IP address"
 	case models.FlagSingleClient:
@@ -59,8 +61,6 @@ func FlagLabel(flag string) string {
 		return "Qualified fast"
 	case models.FlagBelowThreshold:
 		return "Below threshold"
-	case models.FlagSimilarEmail:
-		return "Similar email"
 	}
 	return flag
 }
@@ -70,6 +70,8 @@ func FlagExplanation(flag string) string {
 	switch flag {
 	case models.FlagReferrerIsClient:
 		return "At least one counted earning was paid by the referrer's own client account: the referrer may have paid the friend to qualify."
+	case models.FlagSimilarEmail:
+		return "The friend's email is the referrer's with a +tag added (or, at Gmail, dots added or moved): probably the same person's mailbox."
 	case models.FlagSameIP:
 		return "The friend signed up from an IP address the referrer has used: they may be the same person, or share a network."
 	case models.FlagSingleClient:
@@ -78,8 +80,6 @@ func FlagExplanation(flag string) string {
 		return "The friend reached the threshold within 48 hours of signing up."
 	case models.FlagBelowThreshold:
 		return "Refunds took the friend's counted earnings back below the threshold after the payout was created."
-	case models.FlagSimilarEmail:
-		return "The friend's email address is the referrer's with a +tag (or, at Gmail, dots) added: probably the referrer's own second account."
 	}
 	return "An unrecognised flag."
 }
