@@ -1,0 +1,249 @@
+package handlers_test
+
+import (
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"referrals/models"
+	"referrals/models/modelstest"
+)
+
+// queueRows is the payout ids a queue page lists, in order.
+func queueRows(t *testing.T, b *browser, path string) []string {
+	t.Helper()
+	res := b.get(path)
+	if res.status != http.StatusOK {
+		t.Fatalf("GET %s: %d: %.300s", path, res.status, res.body)
+	}
+	var ids []string
+	for _, tr := range findAll(parse(t, res.body), func(n *html.Node) bool { return n.Data == "tr" && attr(n, "data-payout-id") != "" }) {
+		ids = append(ids, attr(tr, "data-payout-id"))
+	}
+	return ids
+}
+
+func ids(ns ...int64) []string {
+	var out []string
+	for _, n := range ns {
+		out = append(out, fmt.Sprint(n))
+	}
+	return out
+}
+
+// readCSV fetches an export and parses it.
+func readCSV(t *testing.T, b *browser, path string) [][]string {
+	t.Helper()
+	res := b.get(path)
+	if res.status != http.StatusOK || !strings.HasPrefix(res.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("GET %s: %d %s: %.300s", path, res.status, res.header.Get("Content-Type"), res.body)
+	}
+	rows, err := csv.NewReader(strings.NewReader(res.body)).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return rows
+}
+
+// triageFixture is four payouts of maria's: one approved, three pending with different
+// flags, an hour apart.
+type triageFixture struct{ fast, none, client, approved modelstest.Fixture }
+
+func newTriage(t *testing.T, a *app) triageFixture {
+	t.Helper()
+	var f triageFixture
+	f.fast = pendingFor(t, a, "Ann Fast", models.FlagFast)
+	a.Clock.Advance(time.Hour)
+	f.none = pendingFor(t, a, "Bo None")
+	a.Clock.Advance(time.Hour)
+	f.client = pendingFor(t, a, "Cy =HYPERLINK(\"http://evil\")", models.FlagReferrerIsClient, models.FlagFast)
+	a.Clock.Advance(time.Hour)
+	f.approved = pendingFor(t, a, "Di Decided", models.FlagSameIP)
+	if _, err := a.Store.Approve(t.Context(), models.CLIActor(), f.approved.Payout); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func TestReviewQueueFiltersAndSorts(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		f := newTriage(t, a)
+		for path, want := range map[string][]string{
+			"/admin/payouts":                                   ids(f.fast.Payout, f.none.Payout, f.client.Payout),
+			"/admin/payouts?status=pending_review&sort=oldest": ids(f.fast.Payout, f.none.Payout, f.client.Payout),
+			"/admin/payouts?sort=newest":                       ids(f.client.Payout, f.none.Payout, f.fast.Payout),
+			"/admin/payouts?sort=risk":                         ids(f.client.Payout, f.fast.Payout, f.none.Payout),
+			"/admin/payouts?status=all&sort=risk":              ids(f.client.Payout, f.approved.Payout, f.fast.Payout, f.none.Payout),
+			"/admin/payouts?status=approved":                   ids(f.approved.Payout),
+			"/admin/payouts?status=paid":                       nil,
+			"/admin/payouts?flag=fast":                         ids(f.fast.Payout, f.client.Payout),
+			"/admin/payouts?flag=same_ip&status=all":           ids(f.approved.Payout),
+			"/admin/payouts?program=customer-service&sort=newest&flag=fast": ids(f.client.Payout, f.fast.Payout),
+			"/admin/payouts?q=bo@example.com":                          ids(f.none.Payout),
+			"/admin/payouts?q=ANN":                                           ids(f.fast.Payout),
+		} {
+			if got := queueRows(t, b, path); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s: %v, want %v", path, got, want)
+			}
+		}
+		// The filters are kept by the tabs, the pager and the export link.
+		doc := parse(t, b.get("/admin/payouts?flag=fast&sort=risk").body)
+		if href := attr(byID(doc, "export-csv"), "href"); href != "/admin/payouts.csv?flag=fast&sort=risk" {
+			t.Errorf("export link %q", href)
+		}
+		tab := find(doc, func(n *html.Node) bool { return n.Data == "a" && strings.Contains(attr(n, "href"), "status=all") })
+		if tab == nil || !strings.Contains(attr(tab, "href"), "flag=fast") || !strings.Contains(attr(tab, "href"), "sort=risk") {
+			t.Errorf("the All tab drops the filters: %v", tab)
+		}
+		// Flags are coloured by severity.
+		badge := find(doc, func(n *html.Node) bool { return n.Data == "span" && text(n) == "Referrer was the client" })
+		if badge == nil || !strings.Contains(attr(badge, "class"), "badge-bad") {
+			t.Error("referrer_is_client is not shown as the most severe")
+		}
+		for path, want := range map[string]int{
+			"/admin/payouts?status=open":            http.StatusBadRequest,
+			"/admin/payouts?flag=sneaky":            http.StatusBadRequest,
+			"/admin/payouts?program=no-such":        http.StatusBadRequest,
+			"/admin/payouts?sort=alphabetical":      http.StatusBadRequest,
+			"/admin/payouts?page=two":               http.StatusBadRequest,
+			"/admin/payouts?page=7":                 http.StatusNotFound,
+			"/admin/payouts.csv?sort=alphabetical":  http.StatusBadRequest,
+			"/admin/referrals?status=pending":       http.StatusBadRequest,
+			"/admin/referrals?program=no-such":      http.StatusBadRequest,
+			"/admin/referrals.csv?program=no-such":  http.StatusBadRequest,
+			"/admin/audit?action=payout.obliterate": http.StatusBadRequest,
+			"/admin/audit.csv?page=-1":              http.StatusBadRequest,
+			"/admin/outbox?status=lost":             http.StatusBadRequest,
+		} {
+			if res := b.get(path); res.status != want {
+				t.Errorf("%s: %d, want %d", path, res.status, want)
+			} else if want == http.StatusBadRequest && !strings.Contains(res.body, "There is no") && !strings.Contains(res.body, "holds no") && !strings.Contains(res.body, "whole number") {
+				t.Errorf("%s: the 400 page does not say what is wrong: %.400s", path, res.body)
+			}
+		}
+	})
+}
+
+func TestPayoutsCSVExportsTheFilteredQueueWithFormulasNeutralised(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		f := newTriage(t, a)
+		rows := readCSV(t, b, "/admin/payouts.csv?flag=fast&sort=risk")
+		if got := strings.Join(rows[0], ","); got != "payout_id,program,referrer_email,referrer_name,friend_email,friend_name,amount,status,flags,created_at,decided_at,decided_by,batch_month,paid_at" {
+			t.Fatalf("header %s", got)
+		}
+		if len(rows) != 3 || rows[1][0] != fmt.Sprint(f.client.Payout) || rows[2][0] != fmt.Sprint(f.fast.Payout) {
+			t.Fatalf("rows %v, want the two fast payouts, riskiest first", rows[1:])
+		}
+		client := rows[1]
+		if client[5] != `Cy =HYPERLINK("http://evil")` { // starts with a letter: a spreadsheet shows it as text
+			t.Errorf("friend name %q", client[5])
+		}
+		want := []string{"customer-service", "maria@example.com", "Maria Santos", "100.00", "pending_review", "referrer_is_client;fast", "2019-03-01T19:00:00Z", "", "", "", ""}
+		if got := append(client[1:4:4], client[6:]...); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("row %q, want %q", got, want)
+		}
+		approved := readCSV(t, b, "/admin/payouts.csv?status=approved")
+		if len(approved) != 2 || approved[1][10] == "" || approved[1][11] != "cli" && approved[1][11] != "" || approved[1][12] != "2019-03" {
+			t.Errorf("approved export %q", approved)
+		}
+		// A cell a spreadsheet would run is neutralised.
+		evil := a.PendingPayoutFixture(t, modelstest.PendingPayout{ReferrerEmail: "evil@example.com", ReferrerName: "=cmd|' /C calc'!A0",
+			FriendEmail: "pal@example.com", FriendName: "@SUM(1)"})
+		rows = readCSV(t, b, "/admin/payouts.csv?q=evil@example.com")
+		if len(rows) != 2 || rows[1][0] != fmt.Sprint(evil.Payout) || rows[1][3] != "'=cmd|' /C calc'!A0" || rows[1][5] != "'@SUM(1)" {
+			t.Errorf("neutralised row %q", rows)
+		}
+	})
+}
+
+func TestReferralsAndAuditCSVKeepTheListsFilters(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		f := newTriage(t, a)
+		rows := readCSV(t, b, "/admin/referrals.csv?program=customer-service&status=qualified")
+		if got := strings.Join(rows[0], ","); got != "referral_id,program,referrer_email,referrer_name,friend_email,friend_name,registered_at,counted,status,qualified_at" {
+			t.Fatalf("header %s", got)
+		}
+		if len(rows) != 5 || rows[1][0] != fmt.Sprint(f.approved.Referral) || rows[1][7] != "500.00" || rows[1][8] != "qualified" ||
+			rows[1][6] != "2019-03-01T20:00:00Z" || rows[1][9] != "2019-03-01T20:00:00Z" {
+			t.Errorf("referrals %q", rows)
+		}
+		if rows := readCSV(t, b, "/admin/referrals.csv?status=registered"); len(rows) != 1 {
+			t.Errorf("no referral is only registered: %q", rows)
+		}
+		if rows := readCSV(t, b, "/admin/referrals.csv?q=bo@example.com"); len(rows) != 2 || rows[1][5] != "Bo None" {
+			t.Errorf("search: %q", rows)
+		}
+
+		audit := readCSV(t, b, "/admin/audit.csv?action=payout.approve")
+		if got := strings.Join(audit[0], ","); got != "id,at,actor,action,target,details,ip" {
+			t.Fatalf("header %s", got)
+		}
+		if len(audit) != 2 || audit[1][2] != "cli" || audit[1][3] != "payout.approve" || audit[1][4] != fmt.Sprintf("payout:%d", f.approved.Payout) ||
+			!strings.Contains(audit[1][5], `"batch_month":"2019-03"`) || audit[1][1] != "2019-03-01T20:00:00Z" {
+			t.Errorf("audit %q", audit)
+		}
+		if all := readCSV(t, b, "/admin/audit.csv"); len(all) < 3 {
+			t.Errorf("the whole log: %d rows", len(all))
+		}
+	})
+}
+
+func TestAfterADecisionTheNextPayoutOfTheSameQueueOpens(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		f := newTriage(t, a)
+		queue := "/admin/payouts?sort=risk"
+		// Riskiest first: client, then fast, then none. Approving client opens fast.
+		res := b.post(fmt.Sprintf("/admin/payouts/%d/approve", f.client.Payout), url.Values{"next": {queue}}, true)
+		want := fmt.Sprintf("/admin/payouts/%d?next=%s", f.fast.Payout, url.QueryEscape(queue))
+		if res.status != http.StatusSeeOther || res.location != want {
+			t.Fatalf("after approving: %d to %q, want %q", res.status, res.location, want)
+		}
+		if flash := b.flashAfter(res); !strings.Contains(flash, fmt.Sprintf("Next: payout %d", f.fast.Payout)) {
+			t.Errorf("flash %q", flash)
+		}
+		// A canned reason picked without JavaScript (the text left empty) is the reason.
+		reason := models.RejectionReasons()[2]
+		res = b.post(fmt.Sprintf("/admin/payouts/%d/reject", f.fast.Payout), url.Values{"next": {queue}, "reason_preset": {reason}}, true)
+		if want := fmt.Sprintf("/admin/payouts/%d?next=%s", f.none.Payout, url.QueryEscape(queue)); res.location != want {
+			t.Fatalf("after rejecting: to %q, want %q", res.location, want)
+		}
+		var stored string
+		db.QueryRow(t, "SELECT reject_reason FROM payouts WHERE id = ?", []any{&stored}, f.fast.Payout)
+		if stored != reason {
+			t.Errorf("stored reason %q", stored)
+		}
+		// The last one: the queue itself, which says nothing is left.
+		res = b.post(fmt.Sprintf("/admin/payouts/%d/approve", f.none.Payout), url.Values{"next": {queue}}, true)
+		if res.location != queue || !strings.Contains(b.flashAfter(res), "Nothing else is waiting") {
+			t.Errorf("after the last: to %q", res.location)
+		}
+		// A stale page's decision still answers "already decided".
+		res = b.post(fmt.Sprintf("/admin/payouts/%d/approve", f.none.Payout), url.Values{"next": {queue}}, true)
+		if flash := b.flashAfter(res); !strings.Contains(flash, "already decided") {
+			t.Errorf("stale decision: %q", flash)
+		}
+		// The payout page shows the referrer's earlier rejection.
+		doc := parse(t, b.get(fmt.Sprintf("/admin/payouts/%d", f.approved.Payout)).body)
+		past := byID(doc, "past-rejections")
+		if past == nil || !strings.Contains(text(past), reason) || !strings.Contains(text(past), "Ann Fast") {
+			t.Errorf("earlier rejections: %v", past)
+		}
+		if byID(doc, "referrer-link") == nil || attr(byID(doc, "referral-link"), "href") != fmt.Sprintf("/admin/referrals/%d", f.approved.Referral) {
+			t.Error("the payout page does not link its referrer and referral")
+		}
+	})
+}
