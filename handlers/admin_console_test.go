@@ -77,18 +77,18 @@ func TestReviewQueueFiltersAndSorts(t *testing.T) {
 		b := signedInAdmin(t, a)
 		f := newTriage(t, a)
 		for path, want := range map[string][]string{
-			"/admin/payouts":                                   ids(f.fast.Payout, f.none.Payout, f.client.Payout),
-			"/admin/payouts?status=pending_review&sort=oldest": ids(f.fast.Payout, f.none.Payout, f.client.Payout),
-			"/admin/payouts?sort=newest":                       ids(f.client.Payout, f.none.Payout, f.fast.Payout),
-			"/admin/payouts?sort=risk":                         ids(f.client.Payout, f.fast.Payout, f.none.Payout),
-			"/admin/payouts?status=all&sort=risk":              ids(f.client.Payout, f.approved.Payout, f.fast.Payout, f.none.Payout),
-			"/admin/payouts?status=approved":                   ids(f.approved.Payout),
-			"/admin/payouts?status=paid":                       nil,
-			"/admin/payouts?flag=fast":                         ids(f.fast.Payout, f.client.Payout),
-			"/admin/payouts?flag=same_ip&status=all":           ids(f.approved.Payout),
+			"/admin/payouts": ids(f.fast.Payout, f.none.Payout, f.client.Payout),
+			"/admin/payouts?status=pending_review&sort=oldest":              ids(f.fast.Payout, f.none.Payout, f.client.Payout),
+			"/admin/payouts?sort=newest":                                    ids(f.client.Payout, f.none.Payout, f.fast.Payout),
+			"/admin/payouts?sort=risk":                                      ids(f.client.Payout, f.fast.Payout, f.none.Payout),
+			"/admin/payouts?status=all&sort=risk":                           ids(f.client.Payout, f.approved.Payout, f.fast.Payout, f.none.Payout),
+			"/admin/payouts?status=approved":                                ids(f.approved.Payout),
+			"/admin/payouts?status=paid":                                    nil,
+			"/admin/payouts?flag=fast":                                      ids(f.fast.Payout, f.client.Payout),
+			"/admin/payouts?flag=same_ip&status=all":                        ids(f.approved.Payout),
 			"/admin/payouts?program=customer-service&sort=newest&flag=fast": ids(f.client.Payout, f.fast.Payout),
-			"/admin/payouts?q=bo@example.com":                          ids(f.none.Payout),
-			"/admin/payouts?q=ANN":                                           ids(f.fast.Payout),
+			"/admin/payouts?q=bo@example.com":                               ids(f.none.Payout),
+			"/admin/payouts?q=ANN":                                          ids(f.fast.Payout),
 		} {
 			if got := queueRows(t, b, path); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("%s: %v, want %v", path, got, want)

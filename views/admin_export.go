@@ -141,7 +141,9 @@ func ReferralsCSVRow(r models.ReferralRow, now time.Time) []string {
 }
 
 // AuditCSVHeader names the columns of /admin/audit.csv.
-func AuditCSVHeader() []string { return []string{"id", "at", "actor", "action", "target", "details", "ip"} }
+func AuditCSVHeader() []string {
+	return []string{"id", "at", "actor", "action", "target", "details", "ip"}
+}
 
 // AuditCSVRow is one event of /admin/audit.csv; details are the event's JSON as stored.
 func AuditCSVRow(e models.AuditEvent) []string {

@@ -373,4 +373,3 @@ func AuditActionLabel(action string) string {
 	}
 	return action
 }
-
