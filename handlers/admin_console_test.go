@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +245,71 @@ func TestAfterADecisionTheNextPayoutOfTheSameQueueOpens(t *testing.T) {
 		}
 		if byID(doc, "referrer-link") == nil || attr(byID(doc, "referral-link"), "href") != fmt.Sprintf("/admin/referrals/%d", f.approved.Referral) {
 			t.Error("the payout page does not link its referrer and referral")
+		}
+	})
+}
+
+func TestReferralAndReferrerPages(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		f := newTriage(t, a)
+		if _, err := a.Store.Reject(t.Context(), models.CLIActor(), f.client.Payout, models.RejectionReasons()[0]); err != nil {
+			t.Fatal(err)
+		}
+		res := b.get(fmt.Sprintf("/admin/referrals/%d", f.approved.Referral))
+		if res.status != http.StatusOK {
+			t.Fatalf("referral page: %d", res.status)
+		}
+		doc := parse(t, res.body)
+		var kinds []string
+		for _, li := range findAll(byID(doc, "timeline"), func(n *html.Node) bool { return n.Data == "li" && attr(n, "data-kind") != "" }) {
+			kinds = append(kinds, attr(li, "data-kind"))
+		}
+		slices.Sort(kinds)
+		if got := strings.Join(kinds, " "); got != "decided earning earning email email email flagged invited joined qualified" {
+			t.Errorf("timeline %s", got)
+		}
+		timeline := text(byID(doc, "timeline"))
+		for _, want := range []string{"Referrer invited", "signed up through the link. From 203.0.113.9", "Earning counted: $300.00", "Approved by cli",
+			"Joins the 2019-03 batch", "Email: "} {
+			if !strings.Contains(timeline, want) {
+				t.Errorf("timeline lacks %q: %s", want, timeline)
+			}
+		}
+		if attr(byID(doc, "referrer-link"), "href") != fmt.Sprintf("/admin/referrers/%d", f.approved.Referrer.ID) {
+			t.Error("no link to the referrer")
+		}
+
+		res = b.get(fmt.Sprintf("/admin/referrers/%d", f.approved.Referrer.ID))
+		if res.status != http.StatusOK {
+			t.Fatalf("referrer page: %d", res.status)
+		}
+		doc = parse(t, res.body)
+		past := byID(doc, "past-rejections")
+		if past == nil || !strings.Contains(text(past), "Your own client account paid your friend") || !strings.Contains(text(past), "Referrer was the client") {
+			t.Errorf("the referrer-was-the-client rejection is not shown: %v", past)
+		}
+		if n := len(findAll(byID(doc, "referrer-friends"), func(n *html.Node) bool { return attr(n, "data-referral-id") != "" })); n != 4 {
+			t.Errorf("%d friends, want 4", n)
+		}
+		if n := len(findAll(byID(doc, "referrer-payouts"), func(n *html.Node) bool { return attr(n, "data-payout-id") != "" })); n != 4 {
+			t.Errorf("%d payouts, want 4", n)
+		}
+		for path, want := range map[string]int{
+			"/admin/referrals/abc":    http.StatusBadRequest,
+			"/admin/referrals/0":      http.StatusBadRequest,
+			"/admin/referrals/999999": http.StatusNotFound,
+			"/admin/referrers/x1":     http.StatusBadRequest,
+			"/admin/referrers/999999": http.StatusNotFound,
+		} {
+			if res := b.get(path); res.status != want {
+				t.Errorf("%s: %d, want %d", path, res.status, want)
+			}
+		}
+		staff, _ := a.Store.UserByEmail(t.Context(), "staff@example.com")
+		if res := b.get(fmt.Sprintf("/admin/referrers/%d", staff.ID)); res.status != http.StatusNotFound {
+			t.Errorf("a staff member's id as a referrer: %d, want 404", res.status)
 		}
 	})
 }

@@ -67,6 +67,8 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.POST("/programs/:slug/remind", h.adminRemindProgram)
 	admin.GET("/referrals", h.adminReferrals)
 	admin.GET("/referrals.csv", h.adminReferralsCSV)
+	admin.GET("/referrals/:id", h.adminReferral)
+	admin.GET("/referrers/:id", h.adminReferrer)
 	admin.GET("/audit", h.adminAudit)
 	admin.GET("/audit.csv", h.adminAuditCSV)
 	admin.GET("/outbox", h.adminOutbox)

@@ -39,6 +39,8 @@ type PayoutFilter struct {
 	Flag string
 	// ProgramID keeps one program's payouts; 0 keeps all.
 	ProgramID int64
+	// ReferrerID keeps one referrer's payouts; 0 keeps all.
+	ReferrerID int64
 	// Search matches the referrer's or the friend's name or email.
 	Search string
 	// Sort is the order; "" is SortOldest.
@@ -62,6 +64,9 @@ func (f PayoutFilter) filtered(db *gorm.DB) (*gorm.DB, error) {
 	}
 	if f.ProgramID != 0 {
 		q = q.Where("payouts.program_id = ?", f.ProgramID)
+	}
+	if f.ReferrerID != 0 {
+		q = q.Where("payouts.referrer_id = ?", f.ReferrerID)
 	}
 	if email, ok := wholeEmail(f.Search); ok {
 		// A whole address finds that person's payouts, as referrer or as friend, through
@@ -110,7 +115,7 @@ func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow
 	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	page := newPage(rows, 0, f.Paging)
 	page.More = more
-	if f.Flag == "" && strings.TrimSpace(f.Search) == "" {
+	if f.Flag == "" && strings.TrimSpace(f.Search) == "" && f.ReferrerID == 0 {
 		counts, err := s.PayoutCounts(ctx, f.ProgramID)
 		if err != nil {
 			return Page[PayoutRow]{}, err

@@ -45,6 +45,8 @@ type ReferralFilter struct {
 	Status ReferralStatus
 	// ProgramID keeps one program's referrals; 0 keeps all.
 	ProgramID int64
+	// ReferrerID keeps one referrer's friends; 0 keeps all.
+	ReferrerID int64
 	// Search matches the referrer's or the friend's name or email; a whole email address
 	// finds that person's referrals through the index.
 	Search string
@@ -84,6 +86,9 @@ func (f ReferralFilter) filtered(db *gorm.DB, now time.Time) *gorm.DB {
 	if f.ProgramID != 0 {
 		q = q.Where("referrals.program_id = ?", f.ProgramID)
 	}
+	if f.ReferrerID != 0 {
+		q = q.Where("referrals.referrer_id = ?", f.ReferrerID)
+	}
 	if email, ok := wholeEmail(f.Search); ok {
 		q = q.Where(`referrals.id IN (SELECT r.id FROM referrals r JOIN users u ON u.id = r.referrer_id WHERE u.email = ?
 			UNION ALL SELECT r.id FROM referrals r JOIN users u ON u.id = r.friend_id WHERE u.email = ?)`, email, email)
@@ -115,7 +120,7 @@ func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[Refe
 	locate(s.zones, rows, func(r *ReferralRow) *Zone { return &r.Zone })
 	page := newPage(rows, 0, f.Paging)
 	page.More = more
-	if strings.TrimSpace(f.Search) == "" {
+	if strings.TrimSpace(f.Search) == "" && f.ReferrerID == 0 {
 		counts, err := s.ReferralCounts(ctx, f.ProgramID)
 		if err != nil {
 			return Page[ReferralRow]{}, err

@@ -373,3 +373,6 @@ func AuditActionLabel(action string) string {
 	}
 	return action
 }
+
+// adminZone is the zone pages that span programs show times in (the default program's).
+func adminZone() *time.Location { return models.Program{TimeZone: models.DefaultTimeZone}.Location() }
