@@ -42,7 +42,7 @@ func TestOverviewAddsUpTheFunnelAndTheMoney(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		got, err := db.Store.Overview(ctx)
+		got, err := db.Store.Overview(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

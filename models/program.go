@@ -132,6 +132,19 @@ func (p Program) Open(now time.Time) bool {
 	return p.Status == ProgramActive && !now.After(p.Deadline)
 }
 
+// ShownStatus is the program's status as of now: an active program whose deadline has
+// passed is shown as ended everywhere (it takes no sign-ups and counts nothing after
+// its deadline), even before staff mark it ended.
+func (p Program) ShownStatus(now time.Time) ProgramStatus {
+	if p.Status == ProgramActive && now.After(p.Deadline) {
+		return ProgramEnded
+	}
+	return p.Status
+}
+
+// Ended reports whether the program is over: marked ended, or past its deadline.
+func (p Program) Ended(now time.Time) bool { return p.ShownStatus(now) == ProgramEnded }
+
 // HasCategory reports whether earnings in category count toward this program
 // (case-insensitive, ignoring surrounding spaces).
 func (p Program) HasCategory(category string) bool {

@@ -376,3 +376,24 @@ func AuditActionLabel(action string) string {
 
 // adminZone is the zone pages that span programs show times in (the default program's).
 func adminZone() *time.Location { return models.Program{TimeZone: models.DefaultTimeZone}.Location() }
+
+// programNames lists programs' names.
+func programNames(ps []models.ProgramChoice) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// barWidth is a funnel bar's width out of 100: part as a share of whole.
+func barWidth(part, whole int64) string {
+	pct := int64(0)
+	if whole > 0 {
+		pct = part * 100 / whole
+	}
+	if part > 0 {
+		pct = max(pct, 1)
+	}
+	return strconv.FormatInt(pct, 10)
+}
