@@ -313,3 +313,52 @@ func TestReferralAndReferrerPages(t *testing.T) {
 		}
 	})
 }
+
+func TestProgramFormShowsLockedSettingsAndPickers(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		b := signedInAdmin(t, a)
+		blank := parse(t, b.get("/admin/programs/new").body)
+		if tz := byID(blank, "time_zone"); tz == nil || tz.Data != "select" || find(tz, func(n *html.Node) bool { return attr(n, "value") == "Europe/Paris" }) == nil {
+			t.Error("no IANA time zone picker")
+		}
+		if c := byID(blank, "countries"); c == nil || c.Data != "select" || !hasAttr(c, "multiple") {
+			t.Error("no countries picker")
+		}
+		if n := len(findAll(blank, func(n *html.Node) bool { return attr(n, "name") == "categories" && attr(n, "type") == "checkbox" })); n < 10 {
+			t.Errorf("%d category choices", n)
+		}
+		if n := len(findAll(blank, func(n *html.Node) bool { return hasAttr(n, "data-locked") })); n != 0 {
+			t.Errorf("a program without friends shows %d locked settings", n)
+		}
+
+		pendingFor(t, a, "Sam Rivera") // a friend signed up: the rules are fixed
+		res := b.get("/admin/programs/customer-service")
+		doc := parse(t, res.body)
+		locked := findAll(doc, func(n *html.Node) bool { return hasAttr(n, "data-locked") })
+		if len(locked) != 5 || !strings.Contains(text(locked[0]), "friends have signed up") {
+			t.Fatalf("%d locked settings, want 5 with the reason", len(locked))
+		}
+		if byID(doc, "threshold") != nil || byID(doc, "deadline") != nil {
+			t.Error("a locked setting can still be edited")
+		}
+		// The form as shown (locked values carried along) saves what may change.
+		form := url.Values{}
+		for _, in := range findAll(find(doc, func(n *html.Node) bool { return n.Data == "form" && attr(n, "class") == "program-form" }),
+			func(n *html.Node) bool { return (n.Data == "input" || n.Data == "textarea") && attr(n, "name") != "" && attr(n, "name") != "_csrf" }) {
+			if attr(in, "type") != "checkbox" || hasAttr(in, "checked") {
+				form.Add(attr(in, "name"), attr(in, "value"))
+			}
+		}
+		form.Set("reward", "120")
+		form.Set("countries", "US")
+		form.Set("time_zone", "America/Los_Angeles")
+		form.Set("status", "active")
+		if flash := b.flashAfter(b.post("/admin/programs/customer-service", form, true)); !strings.Contains(flash, "Saved") {
+			t.Errorf("saving the shown form: %q", flash)
+		}
+		if p, _ := a.Store.ProgramBySlug(t.Context(), "customer-service"); p.RewardCents != 12000 || p.ThresholdCents != 50000 {
+			t.Errorf("after saving: %+v", p)
+		}
+	})
+}

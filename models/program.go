@@ -507,3 +507,23 @@ func (s *Store) ProgramChoices(ctx context.Context) ([]ProgramChoice, error) {
 	err := s.db.WithContext(ctx).Model(&Program{}).Select("slug, name").Order("name, id").Find(&out).Error
 	return out, err
 }
+
+// MarketplaceCategories are the marketplace's work categories, which the program form
+// offers as choices (a program may also name another).
+func MarketplaceCategories() []string {
+	return []string{
+		"Accounting & Consulting", "Admin Support", "Customer Service", "Data Science & Analytics",
+		"Design & Creative", "Engineering & Architecture", "IT & Networking", "Legal",
+		"Sales & Marketing", "Translation", "Web, Mobile & Software Dev", "Writing",
+	}
+}
+
+// LockedOnceReferred lists the program form's fields that no longer change once a friend
+// has signed up (see lockedOnceReferred), so the form can show them locked beforehand.
+func LockedOnceReferred() []string {
+	out := make([]string, len(lockedOnceReferred))
+	for i, s := range lockedOnceReferred {
+		out[i] = lockedField(s)
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"referrals/models"
 	"referrals/models/modelstest"
@@ -45,5 +46,13 @@ func TestAProgramPastItsDeadlineShowsAsEnded(t *testing.T) {
 	}
 	if (models.Program{Status: models.ProgramDraft, Deadline: modelstest.Start}).Ended(modelstest.Start.Add(1)) {
 		t.Error("a draft is a draft")
+	}
+}
+
+func TestEveryOfferedTimeZoneLoads(t *testing.T) {
+	for _, tz := range models.TimeZones() {
+		if _, err := time.LoadLocation(tz); err != nil {
+			t.Errorf("%s: %v", tz, err)
+		}
 	}
 }
