@@ -23,7 +23,7 @@ func (h *Handler) adminApprovePayout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := h.store.Approve(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), id)
+	p, err := h.store.Approve(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), id)
 	switch {
 	case errors.Is(err, models.ErrAlreadyDecided):
 		return h.redirectWithFlash(c, returnTo(c, fmt.Sprintf("/admin/payouts/%d", id)), views.FlashInfo, fmt.Sprintf("Payout %d was already decided; nothing changed.", id))
@@ -43,7 +43,7 @@ func (h *Handler) adminRejectPayout(c echo.Context) error {
 		return err
 	}
 	reason := rejectReason(c)
-	_, err = h.store.Reject(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), id, reason)
+	_, err = h.store.Reject(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), id, reason)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		m := views.AdminPayoutModel{Reason: c.FormValue("reason"), ReasonError: fe["reason"], Next: safeNext(c.FormValue("next"))}
 		return h.renderPayout(c, http.StatusUnprocessableEntity, m, id)
@@ -114,7 +114,7 @@ func (h *Handler) decidePayouts(c echo.Context, verb string, decide func(models.
 	if len(ids) > models.MaxBulkDecisions {
 		return h.redirectWithFlash(c, back, views.FlashError, fmt.Sprintf("Decide at most %d payouts at once.", models.MaxBulkDecisions))
 	}
-	outcomes, err := decide(models.AdminActor(*currentUser(c), c.RealIP()), ids)
+	outcomes, err := decide(models.StaffActor(*currentUser(c), c.RealIP()), ids)
 	if err != nil || outcomes == nil {
 		return err
 	}

@@ -143,9 +143,13 @@ func TestTheDashboardShowsEachFriendsStatus(t *testing.T) {
 			friends[name] = *res.Referral
 		}
 		db.FixtureCounted(t, friends["Bo"].ID, 31000)
-		for name, status := range map[string]models.PayoutStatus{"Cy": models.PayoutPendingReview, "Di": models.PayoutApproved, "Ed": models.PayoutPaid, "Flo": models.PayoutRejected} {
-			db.FixtureCounted(t, friends[name].ID, 50000)
-			db.FixturePayout(t, friends[name], status)
+		// Ed's credit is paid first (paying the batch pays every approved credit in it).
+		for _, f := range []struct {
+			name   string
+			status models.PayoutStatus
+		}{{"Ed", models.PayoutPaid}, {"Cy", models.PayoutPendingReview}, {"Di", models.PayoutApproved}, {"Flo", models.PayoutRejected}} {
+			db.FixtureCounted(t, friends[f.name].ID, 50000)
+			db.FixturePayout(t, friends[f.name], f.status)
 		}
 		b := a.browser(t)
 		b.signIn("maria@example.com", "correct horse", "/dashboard")

@@ -29,18 +29,23 @@ func TestTransactionsStartEmpty(t *testing.T) {
 func TestTransactionsShowCreditsWithRunningBalanceAndOnlyTheirOwn(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		_, maria, code := a.invitedReferrer(t)
-		rita := a.createUser(t, models.NewUser{Email: "rita@example.com"})
-		res, err := db.Store.SignUpFriend(t.Context(), models.FriendSignup{Name: "Sam Rivera", Email: "sam@example.com", Password: "correct horse", Country: "US", Code: code})
-		if err != nil {
-			t.Fatal(err)
-		}
-		db.FixtureCounted(t, res.Referral.ID, 50000)
-		payout := db.FixturePayout(t, *res.Referral, models.PayoutPaid)
-		// Paid at 6 a.m. UTC on April 8: still April 7 in the program's time zone.
-		db.FixtureLedgerCredit(t, maria.ID, &payout, 10000, "Referral bonus - Sam Rivera", time.Date(2019, 4, 8, 6, 0, 0, 0, time.UTC))
-		db.FixtureLedgerCredit(t, maria.ID, nil, 10000, "Referral bonus - Priya Patel", time.Date(2019, 5, 7, 18, 0, 0, 0, time.UTC))
-		db.FixtureLedgerCredit(t, rita.ID, nil, 77700, "Referral bonus - Someone Else", time.Date(2019, 5, 7, 18, 0, 0, 0, time.UTC))
+		_, _, code := a.invitedReferrer(t)
+		sam := db.FixtureSignUp(t, code, "Sam Rivera", "sam@example.com", "")
+		priya := db.FixtureSignUp(t, code, "Priya Patel", "priya@example.com", "")
+		db.FixtureCounted(t, sam.Referral.ID, 50000)
+		db.FixtureCounted(t, priya.Referral.ID, 50000)
+		// Sam's credit is paid at 6 a.m. UTC on April 8: still April 7 in the program's
+		// time zone. Priya's is paid on May 7.
+		db.Clock.Set(time.Date(2019, 4, 8, 6, 0, 0, 0, time.UTC))
+		db.FixturePayout(t, *sam.Referral, models.PayoutPaid)
+		// Rita's friend qualifies too; her credit is hers alone.
+		db.Clock.Set(time.Date(2019, 4, 10, 18, 0, 0, 0, time.UTC))
+		_, ritaCode := db.FixtureReferrer(t, "rita@example.com", "Rita Gomez")
+		other := db.FixtureSignUp(t, ritaCode, "Someone Else", "else@example.com", "")
+		db.FixtureCounted(t, other.Referral.ID, 50000)
+		db.FixturePayout(t, *other.Referral, models.PayoutPaid)
+		db.Clock.Set(time.Date(2019, 5, 7, 18, 0, 0, 0, time.UTC))
+		db.FixturePayout(t, *priya.Referral, models.PayoutPaid)
 
 		b := a.browser(t)
 		b.signIn("maria@example.com", "correct horse", "/dashboard")
@@ -72,7 +77,7 @@ func TestTransactionsAreForSignedInFreelancers(t *testing.T) {
 		if res := a.browser(t).get("/transactions"); res.status != http.StatusSeeOther || res.location != "/login?next=%2Ftransactions" {
 			t.Errorf("anonymous: %d to %q", res.status, res.location)
 		}
-		a.createUser(t, models.NewUser{Email: "staff@example.com", Admin: true})
+		a.createUser(t, models.NewUser{Email: "staff@example.com", Role: models.RoleOwner})
 		b := a.browser(t)
 		b.signIn("staff@example.com", "correct horse", "/admin")
 		if res := b.get("/transactions"); res.status != http.StatusSeeOther || res.location != "/admin" {

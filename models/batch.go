@@ -300,6 +300,9 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 // committed, for a caller that reports progress (nil calls nothing).
 func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, paid func(PaidPayout)) (BatchPayment, error) {
 	res := BatchPayment{Month: month}
+	if err := actor.may(PayBatches); err != nil {
+		return res, err
+	}
 	if _, err := ParseBatchMonth(month); err != nil {
 		return res, err
 	}

@@ -10,6 +10,12 @@ import (
 	"referrals/models/modelstest"
 )
 
+// flagged creates a payout of maria's for a new friend through the facts behind flags.
+func flagged(t *testing.T, db *modelstest.DB, friend string, flags ...string) modelstest.Fixture {
+	t.Helper()
+	return db.FlaggedPayoutFixture(t, friendOfMaria(friend), flags...)
+}
+
 func queueIDs(t *testing.T, db *modelstest.DB, f models.PayoutFilter) []int64 {
 	t.Helper()
 	page, err := db.Store.ReviewQueue(context.Background(), f)
@@ -26,15 +32,11 @@ func queueIDs(t *testing.T, db *modelstest.DB, f models.PayoutFilter) []int64 {
 func TestReviewQueueSortsByRiskThenOldestAndFiltersByFlagAndProgram(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
-		fast := pending(t, db, "Ann Fast", models.FlagFast)
-		db.Clock.Advance(time.Hour)
-		none := pending(t, db, "Bo None")
-		db.Clock.Advance(time.Hour)
-		client := pending(t, db, "Cy Client", models.FlagFast, models.FlagReferrerIsClient)
-		db.Clock.Advance(time.Hour)
-		ip := pending(t, db, "Di Sameip", models.FlagSameIP)
-		db.Clock.Advance(time.Hour)
-		fast2 := pending(t, db, "Ed Fast", models.FlagFast)
+		fast := flagged(t, db, "Ann Fast", models.FlagFast)
+		none := flagged(t, db, "Bo None")
+		client := flagged(t, db, "Cy Client", models.FlagFast, models.FlagReferrerIsClient)
+		ip := flagged(t, db, "Di Sameip", models.FlagSameIP)
+		fast2 := flagged(t, db, "Ed Fast", models.FlagFast)
 
 		for _, c := range []struct {
 			f    models.PayoutFilter
@@ -71,19 +73,25 @@ func TestReviewQueueSortsByRiskThenOldestAndFiltersByFlagAndProgram(t *testing.T
 // The database's risk column and FlagsBySeverity must say the same order.
 func TestPayoutRiskAgreesWithFlagSeverity(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
-		for i, flag := range append(models.FlagsBySeverity(), "") {
-			var flags []string
-			if flag != "" {
-				// A less severe flag beside it must not change its rank.
-				flags = []string{flag, models.FlagFast}
-			}
-			f := pending(t, db, fmt.Sprintf("Friend Number%d", i), flags...)
+		check := func(f modelstest.Fixture, want string) {
+			t.Helper()
 			var risk int
-			db.QueryRow(t, "SELECT risk FROM payouts WHERE id = ?", []any{&risk}, f.Payout)
-			if want := models.FlagSeverity(flag); risk != want {
-				t.Errorf("flags %v: risk %d, want %d", flags, risk, want)
+			var flags string
+			db.QueryRow(t, "SELECT risk, flags FROM payouts WHERE id = ?", []any{&risk, &flags}, f.Payout)
+			if risk != models.FlagSeverity(want) {
+				t.Errorf("flags %s: risk %d, want %d (%s)", flags, risk, models.FlagSeverity(want), want)
 			}
 		}
+		// Each flag beside a less severe one (fast) ranks as itself.
+		for i, flag := range []string{models.FlagReferrerIsClient, models.FlagSameIP, models.FlagSingleClient} {
+			check(flagged(t, db, fmt.Sprintf("Friend Number%d", i), flag, models.FlagFast), flag)
+		}
+		check(flagged(t, db, "Friend Fast", models.FlagFast), models.FlagFast)
+		check(flagged(t, db, "Friend Plain"), "")
+		// A refund below the threshold adds below_threshold after the payout was made.
+		refunded := flagged(t, db, "Friend Refunded", models.FlagFast)
+		db.FixtureEarn(t, "friend.refunded@example.com", []modelstest.FixtureEarning{{AmountCents: -10000, ClientID: "cl_1"}}, []time.Time{db.Clock.Now()})
+		check(refunded, models.FlagBelowThreshold)
 	})
 }
 

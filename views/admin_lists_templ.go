@@ -1208,7 +1208,7 @@ func AdminEmail(p Page, e models.Email, loc *time.Location) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if e.Status == models.EmailFailed {
+			if e.Status == models.EmailFailed && p.User.May(models.RetryEmails) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
