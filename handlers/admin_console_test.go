@@ -368,7 +368,9 @@ func TestProgramFormShowsLockedSettingsAndPickers(t *testing.T) {
 		// The form as shown (locked values carried along) saves what may change.
 		form := url.Values{}
 		for _, in := range findAll(find(doc, func(n *html.Node) bool { return n.Data == "form" && attr(n, "class") == "program-form" }),
-			func(n *html.Node) bool { return (n.Data == "input" || n.Data == "textarea") && attr(n, "name") != "" && attr(n, "name") != "_csrf" }) {
+			func(n *html.Node) bool {
+				return (n.Data == "input" || n.Data == "textarea") && attr(n, "name") != "" && attr(n, "name") != "_csrf"
+			}) {
 			if attr(in, "type") != "checkbox" || hasAttr(in, "checked") {
 				form.Add(attr(in, "name"), attr(in, "value"))
 			}
