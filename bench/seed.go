@@ -197,7 +197,7 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 	userCols := []string{"id", "role", "email", "name", "password_hash", "country", "top_rated", "email_opt_out", "signup_ip", "session_version", "created_at", "updated_at"}
 	var users [][]any
 	id := 1
-	users = append(users, []any{id, "admin", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, cal.accounts, cal.accounts})
+	users = append(users, []any{id, "owner", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, cal.accounts, cal.accounts})
 	for i := range sc.Freelancers {
 		id++
 		// The referrers are Top Rated in the U.S.; of the others, some are not Top
@@ -286,6 +286,9 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 			}
 			earns = earns[:0]
 		}
+	}
+	if err := seedAdminHistory(ctx, in, sc, cal); err != nil {
+		return err
 	}
 	if dialect == models.Postgres {
 		// Rows were written with explicit ids: move the identity sequences past them.

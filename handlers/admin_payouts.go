@@ -128,13 +128,14 @@ func (h *Handler) renderPayout(c echo.Context, status int, m views.AdminPayoutMo
 	return render(c, status, views.AdminPayout(h.page(c, "Payout "+views.Itoa(id), "/admin/payouts"), m))
 }
 
-// nextInQueue is where a decision on payout id sends the reviewer: the next payout
-// pending review in the queue they came from (next, with its filters), or the queue
-// itself when none is left. Without a queue to come back to it is the payout's page.
+// nextInQueue is where a decision on payout id sends the reviewer. From a payout's page
+// (the form's `then` is "next") it is the next payout pending review in the queue they
+// came from (`next`, with its filters), or that queue when none is left; from the queue
+// itself it is the queue again; without a queue, the payout's page.
 func (h *Handler) nextInQueue(c echo.Context, id int64) (target, said string) {
 	next := safeNext(c.FormValue("next"))
 	u, err := url.Parse(next)
-	if next == "" || err != nil || u.Path != "/admin/payouts" {
+	if next == "" || err != nil || u.Path != "/admin/payouts" || c.FormValue("then") != "next" {
 		return cmp.Or(next, fmt.Sprintf("/admin/payouts/%d", id)), ""
 	}
 	_, f, err := h.payoutQuery(c.Request().Context(), u.Query())

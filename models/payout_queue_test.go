@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -60,6 +61,23 @@ func TestReviewQueueSortsByRiskThenOldestAndFiltersByFlagAndProgram(t *testing.T
 		page, _ := db.Store.ReviewQueue(ctx, models.PayoutFilter{Flag: models.FlagFast, Paging: models.Paging{PerPage: 2}})
 		if page.Total != 3 || page.Capped || !page.More || len(page.Items) != 2 {
 			t.Errorf("flagged page: total %d capped %v more %v items %d", page.Total, page.Capped, page.More, len(page.Items))
+		}
+		for _, c := range []struct {
+			f     models.PayoutFilter
+			after int64
+			want  int64
+		}{
+			{models.PayoutFilter{Sort: models.SortRisk}, client.Payout, ip.Payout},
+			{models.PayoutFilter{Sort: models.SortRisk}, fast2.Payout, none.Payout},
+			{models.PayoutFilter{Flag: models.FlagFast}, fast2.Payout, fast.Payout}, // the end: back to the first
+			{models.PayoutFilter{Sort: models.SortNewest}, ip.Payout, client.Payout},
+		} {
+			if got, err := db.Store.NextPending(ctx, c.f, c.after); err != nil || got != c.want {
+				t.Errorf("%+v after %d: %d %v, want %d", c.f, c.after, got, err, c.want)
+			}
+		}
+		if _, err := db.Store.NextPending(ctx, models.PayoutFilter{Flag: models.FlagSameIP}, ip.Payout); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("the only one decided: %v, want ErrNotFound", err)
 		}
 		if _, err := db.Store.ReviewQueue(ctx, models.PayoutFilter{Flag: "nonsense"}); err == nil {
 			t.Error("an unknown flag was accepted")
