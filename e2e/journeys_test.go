@@ -145,8 +145,11 @@ func TestAFriendSignsUpThroughTheLinkAndAppearsOnTheReferrersDashboard(t *testin
 	if got := friend.path(); got != "/dashboard" {
 		t.Fatalf("after sign-up the friend is at %s, want /dashboard", got)
 	}
-	if got := friend.text("#main"); !strings.Contains(got, "Freelancer Plus") {
-		t.Errorf("the friend's dashboard does not mention their Freelancer Plus: %q", got)
+	if got := friend.text("#main"); !strings.Contains(got, "Freelancer Plus") || strings.Contains(got, "can't refer") {
+		t.Errorf("the friend's dashboard does not mention their Freelancer Plus, or warns they can't refer: %q", got)
+	}
+	if got := friend.text("#plus-until"); !strings.HasPrefix(got, "Free until ") {
+		t.Errorf("the friend's Freelancer Plus says %q", got)
 	}
 	friend.checkA11y("the friend's dashboard")
 	friend.shoot("dashboard-friend")

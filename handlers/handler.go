@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +37,9 @@ type Options struct {
 	// EmailDelivery says emails are delivered (SMTP_URL is set); without it the outbox
 	// says that they wait there.
 	EmailDelivery bool
+	// MarketplaceName names the marketplace on the pages friends and referrers see
+	// (MARKETPLACE_NAME); empty means DefaultMarketplaceName.
+	MarketplaceName string
 	// MaxInFlight bounds the pages and API calls served at once (see admit); zero picks
 	// as many as the database has connections, at most four per core.
 	MaxInFlight int
@@ -58,7 +62,14 @@ type Handler struct {
 	signInLinkKey []byte
 	// inFlight holds one token per request being served (see admit).
 	inFlight chan struct{}
+	// marketplace is MARKETPLACE_NAME.
+	marketplace string
+	// shareKits caches each invite link's share kit (QR code, message, share links).
+	shareKits *shareKits
 }
+
+// DefaultMarketplaceName is what pages call the marketplace when MARKETPLACE_NAME is unset.
+const DefaultMarketplaceName = "the marketplace"
 
 // New builds the web application: the router with every route, middleware and the error
 // page.
@@ -83,6 +94,8 @@ func New(opts Options) (*echo.Echo, error) {
 		webhookSecret: opts.WebhookSecret,
 		emailDelivery: opts.EmailDelivery,
 		countries:     models.Countries(),
+		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), DefaultMarketplaceName),
+		shareKits:     newShareKits(),
 	}
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ func TestTransactionsStartEmpty(t *testing.T) {
 		b.signIn("ana@example.com", "correct horse", "/dashboard")
 		res := b.get("/transactions")
 		doc := parse(t, res.body)
-		if res.status != http.StatusOK || find(doc, hasClass("empty-state")) == nil || text(byID(doc, "withdrawable")) != "$0.00" {
+		if res.status != http.StatusOK || find(doc, hasClass("empty-state")) == nil || text(byID(doc, "balance")) != "$0.00" {
 			t.Fatalf("%d: %q", res.status, text(doc))
 		}
 	})
@@ -62,11 +62,36 @@ func TestTransactionsShowCreditsWithRunningBalanceAndOnlyTheirOwn(t *testing.T) 
 				t.Errorf("row %d: %q, want %q", i, got, want)
 			}
 		}
-		if text(byID(doc, "balance")) != "$200.00" || text(byID(doc, "withdrawable")) != "$200.00" {
+		// Everything is withdrawable, so there is no second card saying the same.
+		if text(byID(doc, "balance")) != "$200.00" || byID(doc, "withdrawable") != nil {
 			t.Errorf("balance %q, withdrawable %q", text(byID(doc, "balance")), text(byID(doc, "withdrawable")))
 		}
 		if strings.Contains(text(doc), "Someone Else") {
 			t.Error("Maria sees Rita's ledger")
+		}
+	})
+}
+
+func TestTransactionsSayWhenApprovedCreditsArrive(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		_, _, code := a.invitedReferrer(t)
+		for i, status := range []models.PayoutStatus{models.PayoutApproved, models.PayoutPendingReview, models.PayoutRejected} {
+			res, err := db.Store.SignUpFriend(t.Context(), models.FriendSignup{Name: "Friend", Email: "f" + itoa(int64(i)) + "@example.com", Password: "correct horse", Country: "US", Code: code})
+			if err != nil {
+				t.Fatal(err)
+			}
+			db.FixtureCounted(t, res.Referral.ID, 50000)
+			db.FixturePayout(t, *res.Referral, status)
+		}
+		b := a.browser(t)
+		b.signIn("maria@example.com", "correct horse", "/dashboard")
+		doc := parse(t, b.get("/transactions").body)
+		if got := text(byID(doc, "on-its-way")); !strings.Contains(got, "$100.00") || !strings.Contains(got, "on its way, by Apr 5, 2019") {
+			t.Errorf("on its way: %q", got)
+		}
+		if got := text(byID(doc, "credits")); !strings.Contains(got, "Credits earned $200.00") || !strings.Contains(got, "In review $100.00") {
+			t.Errorf("credits: %q", got)
 		}
 	})
 }

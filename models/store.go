@@ -293,3 +293,44 @@ func rowsAffected(res *gorm.DB, err error) error {
 	}
 	return nil
 }
+
+// exprTime is a nullable time computed by an SQL expression (MIN, a subquery). SQLite
+// gives such a column no declared type, so its driver hands over the stored text
+// (sqliteTimeFormat) rather than a time; PostgreSQL hands over a time.
+type exprTime struct{ Time *time.Time }
+
+func (e *exprTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		e.Time = nil
+	case time.Time:
+		t := v.UTC()
+		e.Time = &t
+	case string, []byte:
+		var s string
+		if b, ok := v.([]byte); ok {
+			s = string(b)
+		} else {
+			s = v.(string)
+		}
+		t, err := time.ParseInLocation(sqliteTimeFormat, s, time.UTC)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+				return fmt.Errorf("read time %q: %w", s, err)
+			}
+		}
+		t = t.UTC()
+		e.Time = &t
+	default:
+		return fmt.Errorf("read time from %T", v)
+	}
+	return nil
+}
+
+// Value is for gorm, which takes a field for a column only when it is a Valuer too.
+func (e exprTime) Value() (driver.Value, error) {
+	if e.Time == nil {
+		return nil, nil
+	}
+	return *e.Time, nil
+}

@@ -14,6 +14,9 @@ import (
 type Emails struct {
 	// BaseURL starts every link, e.g. https://referrals.example.com.
 	BaseURL string
+	// Marketplace is MARKETPLACE_NAME, as emails name the marketplace ("" reads "the
+	// marketplace").
+	Marketplace string
 }
 
 // emailView is what both parts of an email show.
@@ -43,7 +46,11 @@ func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
 	p := msg.Program
 	loc := p.Location()
 	base := strings.TrimRight(e.BaseURL, "/")
-	terms := fmt.Sprintf("When a friend who is new to the marketplace signs up through your link and earns %s from %s projects by %s, you earn a %s credit. Your friend gets %s of Freelancer Plus free.",
+	marketplace := e.Marketplace
+	if marketplace == "" {
+		marketplace = "the marketplace"
+	}
+	terms := "When a friend who is new to " + marketplace + fmt.Sprintf(" signs up through your link and earns %s from %s projects by %s, you earn a %s credit. Your friend gets %s of Freelancer Plus free.",
 		WholeMoney(p.ThresholdCents), ListWords(p.Categories), DateTime(p.Deadline, loc), WholeMoney(p.RewardCents),
 		Plural(int64(p.PerkMonths), "month", "months"))
 	marketingFooter := "You received this email because you are a Top Rated freelancer eligible for the " + p.Name +

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"referrals/handlers"
 	"referrals/jobs"
 	"referrals/models"
 	"referrals/views"
@@ -28,6 +29,9 @@ type config struct {
 	WebhookSecret  string
 	SMTPURL        string
 	TrustedProxies []string
+	// MarketplaceName names the marketplace on the pages and emails friends and referrers
+	// see (MARKETPLACE_NAME, default "the marketplace").
+	MarketplaceName string
 }
 
 // loadConfig reads the environment (see the README's configuration table).
@@ -46,6 +50,8 @@ func loadConfig(getenv func(string) string) config {
 		SessionSecret: getenv("SESSION_SECRET"),
 		WebhookSecret: getenv("WEBHOOK_SECRET"),
 		SMTPURL:       or("SMTP_URL", ""),
+		// Mid-sentence, as in "Join me on the marketplace".
+		MarketplaceName: or("MARKETPLACE_NAME", handlers.DefaultMarketplaceName),
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -97,7 +103,7 @@ func (c config) storeOptions() (models.Options, error) {
 	return models.Options{
 		DatabaseURL: c.DatabaseURL,
 		DataDir:     c.DataDir,
-		Emails:      views.Emails{BaseURL: c.BaseURL},
+		Emails:      views.Emails{BaseURL: c.BaseURL, Marketplace: c.MarketplaceName},
 		Jobs:        queue,
 	}, nil
 }

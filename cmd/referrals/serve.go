@@ -42,13 +42,14 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	defer store.Close()
 
 	app, err := handlers.New(handlers.Options{
-		Store:          store,
-		Log:            c.log,
-		BaseURL:        c.cfg.BaseURL,
-		SessionSecret:  secret,
-		WebhookSecret:  c.cfg.WebhookSecret,
-		TrustedProxies: c.cfg.TrustedProxies,
-		EmailDelivery:  c.cfg.SMTPURL != "",
+		EmailDelivery:   c.cfg.SMTPURL != "",
+		Store:           store,
+		Log:             c.log,
+		BaseURL:         c.cfg.BaseURL,
+		MarketplaceName: c.cfg.MarketplaceName,
+		SessionSecret:   secret,
+		WebhookSecret:   c.cfg.WebhookSecret,
+		TrustedProxies:  c.cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
