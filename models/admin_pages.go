@@ -99,17 +99,46 @@ func (s *Store) ReferralTimeline(ctx context.Context, id int64) (ReferralTimelin
 	if err := db.Omit("body_text", "body_html").Where("dedupe_key IN ?", keys).Find(&emails).Error; err != nil {
 		return t, fmt.Errorf("emails of referral %d: %w", id, err)
 	}
-	t.Events = timelineEvents(t, earnings, history, emails)
+	// The link's clicks up to the day the friend joined: the days that led to them.
+	var clicks []clickDay
+	joined := t.RegisteredAt.In(t.Location()).Format(time.DateOnly)
+	err = db.Table("invitation_clicks").Select("day, clicks").Where("invitation_id = ? AND day <= ?", t.InvitationID, joined).
+		Order("day DESC").Limit(maxTimelineClickDays).Find(&clicks).Error
+	if err != nil {
+		return t, fmt.Errorf("clicks of referral %d: %w", id, err)
+	}
+	t.Events = timelineEvents(t, earnings, history, emails, clicks)
 	return t, nil
 }
 
+// clickDay is one day's clicks on an invite link (growth's invitation_clicks).
+type clickDay struct {
+	Day    string
+	Clicks int64
+}
+
+// maxTimelineClickDays bounds the days of clicks a timeline shows.
+const maxTimelineClickDays = 30
+
 // timelineEvents lays out what happened to a referral in time order.
-func timelineEvents(t ReferralTimeline, earnings []Earning, history []AuditEvent, emails []Email) []TimelineEvent {
+func timelineEvents(t ReferralTimeline, earnings []Earning, history []AuditEvent, emails []Email, clicks []clickDay) []TimelineEvent {
 	money := func(c int64) string { return "$" + FormatDollars(c) }
 	ev := []TimelineEvent{{At: t.Invitation.InvitedAt, Kind: "invited", Title: "Referrer invited",
 		Detail: fmt.Sprintf("%s got the invite link /r/%s.", t.ReferrerName, t.Invitation.Code)}}
 	if t.Invitation.RemindedAt != nil {
 		ev = append(ev, TimelineEvent{At: *t.Invitation.RemindedAt, Kind: "reminded", Title: "Referrer reminded"})
+	}
+	for _, c := range clicks {
+		day, err := time.ParseInLocation(time.DateOnly, c.Day, t.Location())
+		if err != nil {
+			continue
+		}
+		noun := "clicks"
+		if c.Clicks == 1 {
+			noun = "click"
+		}
+		ev = append(ev, TimelineEvent{At: day, Kind: "clicks", Title: fmt.Sprintf("%d link %s", c.Clicks, noun),
+			Detail: "Visits of " + t.ReferrerName + "'s invite link that day (from anyone)."})
 	}
 	joined := fmt.Sprintf("%s (%s) signed up through the link.", t.FriendName, t.FriendEmail)
 	if t.FriendSignupIP != "" {
@@ -178,7 +207,7 @@ func timelineEvents(t ReferralTimeline, earnings []Earning, history []AuditEvent
 		ev = append(ev, TimelineEvent{At: at, Kind: "email", Title: "Email: " + e.Subject,
 			Detail: fmt.Sprintf("To %s, %s.", e.Recipient, e.Status), Href: fmt.Sprintf("/admin/outbox/%d", e.ID), Email: &emails[i]})
 	}
-	order := map[string]int{"invited": 0, "reminded": 1, "joined": 2, "earning": 3, "qualified": 4, "flagged": 5, "decided": 6, "paid": 7, "email": 8}
+	order := map[string]int{"invited": 0, "reminded": 1, "clicks": 1, "joined": 2, "earning": 3, "qualified": 4, "flagged": 5, "decided": 6, "paid": 7, "email": 8}
 	slices.SortStableFunc(ev, func(a, b TimelineEvent) int {
 		return cmp.Or(a.At.Compare(b.At), cmp.Compare(order[a.Kind], order[b.Kind]))
 	})

@@ -274,8 +274,11 @@ func (r PayoutRow) DueDate() (time.Time, bool) {
 
 // payoutRows is the query behind every list of payouts: the payout with the people and
 // program it concerns. Select it with payoutRowColumns.
-func payoutRows(db *gorm.DB) *gorm.DB {
-	return db.Table("payouts").
+func payoutRows(db *gorm.DB) *gorm.DB { return joinPayoutRows(db.Table("payouts")) }
+
+// joinPayoutRows joins a query of payouts (named payouts) with what a PayoutRow shows.
+func joinPayoutRows(q *gorm.DB) *gorm.DB {
+	return q.
 		Joins("JOIN referrals r ON r.id = payouts.referral_id").
 		Joins("JOIN users ru ON ru.id = payouts.referrer_id").
 		Joins("JOIN users fu ON fu.id = r.friend_id").

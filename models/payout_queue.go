@@ -50,7 +50,24 @@ type PayoutFilter struct {
 
 // filtered is the payouts f chooses, joined with their people and program, unordered.
 func (f PayoutFilter) filtered(db *gorm.DB) (*gorm.DB, error) {
-	q := payoutRows(db)
+	q, err := f.narrowed(db)
+	if err != nil || substringSearch(f.Search) {
+		return q, err // narrowed joined the people and the program already
+	}
+	return joinPayoutRows(q), nil
+}
+
+// substringSearch reports whether search is text to look for in names and emails (not
+// empty, not a whole email address).
+func substringSearch(search string) bool {
+	_, whole := wholeEmail(search)
+	return strings.TrimSpace(search) != "" && !whole
+}
+
+// narrowed is the payouts f chooses, unordered: only the payouts table, unless a
+// substring search needs the people (then joined as payoutRows joins them).
+func (f PayoutFilter) narrowed(db *gorm.DB) (*gorm.DB, error) {
+	q := db.Table("payouts")
 	if f.Status != "" {
 		q = q.Where("payouts.status = ?", f.Status)
 	}
@@ -73,8 +90,8 @@ func (f PayoutFilter) filtered(db *gorm.DB) (*gorm.DB, error) {
 		// the indexes; other text is searched in every name and email.
 		q = q.Where(`payouts.id IN (SELECT p.id FROM payouts p JOIN users u ON u.id = p.referrer_id WHERE u.email = ?
 			UNION ALL SELECT p.id FROM payouts p JOIN referrals rf ON rf.id = p.referral_id JOIN users u ON u.id = rf.friend_id WHERE u.email = ?)`, email, email)
-	} else {
-		q = searchReferrerOrFriend(q, f.Search)
+	} else if substringSearch(f.Search) {
+		q = searchReferrerOrFriend(joinPayoutRows(q), f.Search)
 	}
 	return q, nil
 }
@@ -99,18 +116,29 @@ func (f PayoutFilter) ordered(q *gorm.DB) (*gorm.DB, error) {
 // CountCap.
 func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow], error) {
 	db := s.db.WithContext(ctx)
-	q, err := f.filtered(db)
+	q, err := f.narrowed(db)
 	if err != nil {
 		return Page[PayoutRow]{}, err
 	}
-	list, err := f.ordered(q.Session(&gorm.Session{}))
+	// The page's payouts first, in order from the payouts' own indexes, then their
+	// people and program for those rows alone: joining first let PostgreSQL join every
+	// payout of the status and sort them all.
+	pageOf, err := f.ordered(q.Session(&gorm.Session{}).Select("payouts.*"))
+	if err != nil {
+		return Page[PayoutRow]{}, err
+	}
+	pageOf = pageOf.Offset(f.Paging.Offset()).Limit(f.Paging.Limit() + 1)
+	list, err := f.ordered(joinPayoutRows(db.Table("(?) AS payouts", pageOf)))
 	if err != nil {
 		return Page[PayoutRow]{}, err
 	}
 	var rows []PayoutRow
-	more, err := findPage(selectPayoutRows(list), f.Paging, &rows)
-	if err != nil {
+	if err := selectPayoutRows(list).Find(&rows).Error; err != nil {
 		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
+	}
+	more := len(rows) > f.Paging.Limit()
+	if more {
+		rows = rows[:f.Paging.Limit()]
 	}
 	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
 	page := newPage(rows, 0, f.Paging)

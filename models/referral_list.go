@@ -62,27 +62,32 @@ func ValidReferralFilter(s ReferralStatus) bool {
 	return false
 }
 
-// whereStatus keeps the referrals (joined with their program as pr) whose status shown
-// now is status.
+// whereStatus keeps the referrals whose status shown now is status. The deadline is
+// read from the programs in a subquery, so the referrals need no join to be chosen.
 func whereStatus(q *gorm.DB, status ReferralStatus, now time.Time) *gorm.DB {
 	switch status {
 	case "":
 		return q
 	case ReferralExpired: // Referral.Expired, in SQL
-		return q.Where("referrals.status <> ? AND pr.deadline < ?", ReferralQualified, now)
+		return q.Where("referrals.status <> ? AND referrals.program_id IN (SELECT id FROM programs WHERE deadline < ?)", ReferralQualified, now)
 	case ReferralQualified:
 		return q.Where("referrals.status = ?", ReferralQualified)
 	}
-	return q.Where("referrals.status = ? AND pr.deadline >= ?", status, now)
+	return q.Where("referrals.status = ? AND referrals.program_id IN (SELECT id FROM programs WHERE deadline >= ?)", status, now)
 }
 
-// filtered is the referrals f chooses, with their program and people, unordered.
-func (f ReferralFilter) filtered(db *gorm.DB, now time.Time) *gorm.DB {
-	q := db.Table("referrals").
-		Joins("JOIN programs pr ON pr.id = referrals.program_id").
+// joinReferralRows joins a query of referrals (named referrals) with what a ReferralRow
+// shows.
+func joinReferralRows(q *gorm.DB) *gorm.DB {
+	return q.Joins("JOIN programs pr ON pr.id = referrals.program_id").
 		Joins("JOIN users ru ON ru.id = referrals.referrer_id").
 		Joins("JOIN users fu ON fu.id = referrals.friend_id")
-	q = whereStatus(q, f.Status, now)
+}
+
+// narrowed is the referrals f chooses, unordered: only the referrals table, unless a
+// substring search needs the people (then joined as joinReferralRows joins them).
+func (f ReferralFilter) narrowed(db *gorm.DB, now time.Time) *gorm.DB {
+	q := whereStatus(db.Table("referrals"), f.Status, now)
 	if f.ProgramID != 0 {
 		q = q.Where("referrals.program_id = ?", f.ProgramID)
 	}
@@ -92,10 +97,19 @@ func (f ReferralFilter) filtered(db *gorm.DB, now time.Time) *gorm.DB {
 	if email, ok := wholeEmail(f.Search); ok {
 		q = q.Where(`referrals.id IN (SELECT r.id FROM referrals r JOIN users u ON u.id = r.referrer_id WHERE u.email = ?
 			UNION ALL SELECT r.id FROM referrals r JOIN users u ON u.id = r.friend_id WHERE u.email = ?)`, email, email)
-	} else {
-		q = searchReferrerOrFriend(q, f.Search)
+	} else if substringSearch(f.Search) {
+		q = searchReferrerOrFriend(joinReferralRows(q), f.Search)
 	}
 	return q
+}
+
+// filtered is the referrals f chooses, with their program and people, unordered.
+func (f ReferralFilter) filtered(db *gorm.DB, now time.Time) *gorm.DB {
+	q := f.narrowed(db, now)
+	if substringSearch(f.Search) {
+		return q
+	}
+	return joinReferralRows(q)
 }
 
 // referralRowColumns are the columns of a ReferralRow.
@@ -110,12 +124,21 @@ const referralRowColumns = `referrals.*, ru.name AS referrer_name, ru.email AS r
 // one it is counted up to CountCap.
 func (s *Store) AdminReferrals(ctx context.Context, f ReferralFilter) (Page[ReferralRow], error) {
 	now := s.Now()
-	q := f.filtered(s.db.WithContext(ctx), now)
+	db := s.db.WithContext(ctx)
+	q := f.narrowed(db, now)
+	// The page's referrals first, in order from the referrals' own indexes, then their
+	// people and program for those rows alone.
+	pageOf := q.Session(&gorm.Session{}).Select("referrals.*").Order("referrals.registered_at DESC, referrals.id DESC").
+		Offset(f.Paging.Offset()).Limit(f.Paging.Limit() + 1)
 	var rows []ReferralRow
-	more, err := findPage(q.Session(&gorm.Session{}).Select(referralRowColumns).
-		Order("referrals.registered_at DESC, referrals.id DESC"), f.Paging, &rows)
+	err := joinReferralRows(db.Table("(?) AS referrals", pageOf)).Select(referralRowColumns).
+		Order("referrals.registered_at DESC, referrals.id DESC").Find(&rows).Error
 	if err != nil {
 		return Page[ReferralRow]{}, fmt.Errorf("list referrals: %w", err)
+	}
+	more := len(rows) > f.Paging.Limit()
+	if more {
+		rows = rows[:f.Paging.Limit()]
 	}
 	locate(s.zones, rows, func(r *ReferralRow) *Zone { return &r.Zone })
 	page := newPage(rows, 0, f.Paging)
