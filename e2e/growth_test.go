@@ -106,7 +106,7 @@ func TestTheReferrersGrowthKit(t *testing.T) {
 	}
 	// The bar's filled part, sampled from the screen: grey for Omar, green for Nina.
 	barColor := func(name string) color.RGBA {
-		png := value(b, chromedp.Screenshot(chromedp.JSPath(`[...document.querySelectorAll("[data-referral-id]")].find(r => r.textContent.includes("` + name + `")).querySelector("progress")`)))
+		png := value(b, chromedp.Screenshot(chromedp.JSPath(`[...document.querySelectorAll("[data-referral-id]")].find(r => r.textContent.includes("`+name+`")).querySelector("progress")`)))
 		img, _, err := image.Decode(bytes.NewReader(png))
 		if err != nil {
 			t.Fatal(err)
