@@ -154,69 +154,43 @@ const MaxSeriesWeeks = 105
 
 // WeeklySeries counts, per week (Monday to Sunday, UTC) from the week of from to the
 // week of to, the friends who signed up, those who qualified and the credits paid, in
-// one program or (programID 0) all. Each count reads its time index over the range.
+// one program or (programID 0) all. It adds up the daily counter rows the database
+// keeps (daily_counts): a few hundred rows whatever the number of referrals.
 func (s *Store) WeeklySeries(ctx context.Context, programID int64, from, to time.Time) ([]WeekPoint, error) {
 	start := WeekStart(from)
 	end := WeekStart(to).AddDate(0, 0, 7)
 	if end.Sub(start) > MaxSeriesWeeks*7*24*time.Hour {
 		return nil, fmt.Errorf("at most %d weeks", MaxSeriesWeeks)
 	}
-	points := map[time.Time]*WeekPoint{}
 	var out []WeekPoint
+	index := map[time.Time]int{}
 	for w := start; w.Before(end); w = w.AddDate(0, 0, 7) {
+		index[w] = len(out)
 		out = append(out, WeekPoint{Week: w})
 	}
-	for i := range out {
-		points[out[i].Week] = &out[i]
+	var days []struct {
+		Day                                 string
+		Signups, Qualified, Paid, PaidCents int64
 	}
-	type bucket struct {
-		Week  string
-		N     int64
-		Cents int64
+	q := s.db.WithContext(ctx).Table("daily_counts").
+		Select("day, SUM(signups) AS signups, SUM(qualified) AS qualified, SUM(paid) AS paid, SUM(paid_cents) AS paid_cents").
+		Where("day >= ? AND day < ?", start.Format(time.DateOnly), end.Format(time.DateOnly)).Group("day")
+	if programID != 0 {
+		q = q.Where("program_id = ?", programID)
 	}
-	week := func(col string) string {
-		if s.dialect == Postgres {
-			return "to_char(date_trunc('week', " + col + " AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
-		}
-		return "date(substr(" + col + ", 1, 10), '-6 days', 'weekday 1')"
+	if err := q.Find(&days).Error; err != nil {
+		return nil, fmt.Errorf("weekly series: %w", err)
 	}
-	count := func(table, col, sum string, where string, args ...any) ([]bucket, error) {
-		var rows []bucket
-		q := s.db.WithContext(ctx).Table(table).Select(week(col)+" AS week, COUNT(*) AS n, "+sum+" AS cents").
-			Where(col+" >= ? AND "+col+" < ?", start, end)
-		if where != "" {
-			q = q.Where(where, args...)
-		}
-		if programID != 0 {
-			q = q.Where("program_id = ?", programID)
-		}
-		err := q.Group("week").Find(&rows).Error
-		return rows, err
-	}
-	add := func(rows []bucket, err error, set func(*WeekPoint, bucket)) error {
+	for _, d := range days {
+		day, err := time.Parse(time.DateOnly, d.Day)
 		if err != nil {
-			return fmt.Errorf("weekly series: %w", err)
+			continue
 		}
-		for _, r := range rows {
-			w, perr := time.Parse("2006-01-02", r.Week)
-			if p := points[w]; perr == nil && p != nil {
-				set(p, r)
-			}
-		}
-		return nil
-	}
-	for _, series := range []struct {
-		table, col, sum, where string
-		args                   []any
-		set                    func(*WeekPoint, bucket)
-	}{
-		{"referrals", "registered_at", "0", "", nil, func(p *WeekPoint, b bucket) { p.SignUps = b.N }},
-		{"referrals", "qualified_at", "0", "", nil, func(p *WeekPoint, b bucket) { p.Qualified = b.N }},
-		{"payouts", "paid_at", "COALESCE(SUM(amount_cents), 0)", "status = ?", []any{PayoutPaid}, func(p *WeekPoint, b bucket) { p.Paid, p.PaidCents = b.N, b.Cents }},
-	} {
-		rows, err := count(series.table, series.col, series.sum, series.where, series.args...)
-		if err := add(rows, err, series.set); err != nil {
-			return nil, err
+		if i, ok := index[WeekStart(day)]; ok {
+			out[i].SignUps += d.Signups
+			out[i].Qualified += d.Qualified
+			out[i].Paid += d.Paid
+			out[i].PaidCents += d.PaidCents
 		}
 	}
 	return out, nil

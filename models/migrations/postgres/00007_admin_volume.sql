@@ -99,7 +99,72 @@ CREATE TRIGGER referrals_count_update AFTER UPDATE OF status, program_id ON refe
     FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.program_id IS DISTINCT FROM NEW.program_id)
     EXECUTE FUNCTION count_referrals();
 
+-- daily_counts: per program and UTC day, the friends who signed up, those who qualified
+-- and the credits paid (count and cents), kept by the same kind of triggers, so the
+-- overview's weekly series reads a few hundred rows whatever the data.
+CREATE TABLE daily_counts (
+    program_id BIGINT NOT NULL REFERENCES programs (id),
+    day        TEXT NOT NULL CHECK (length(day) = 10),
+    signups    BIGINT NOT NULL DEFAULT 0,
+    qualified  BIGINT NOT NULL DEFAULT 0,
+    paid       BIGINT NOT NULL DEFAULT 0,
+    paid_cents BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (program_id, day)
+);
+INSERT INTO daily_counts (program_id, day, signups)
+    SELECT program_id, to_char(registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COUNT(*) FROM referrals GROUP BY 1, 2;
+INSERT INTO daily_counts AS c (program_id, day, qualified)
+    SELECT program_id, to_char(qualified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COUNT(*) FROM referrals WHERE qualified_at IS NOT NULL GROUP BY 1, 2
+    ON CONFLICT (program_id, day) DO UPDATE SET qualified = EXCLUDED.qualified;
+INSERT INTO daily_counts AS c (program_id, day, paid, paid_cents)
+    SELECT program_id, to_char(paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), COUNT(*), SUM(amount_cents) FROM payouts WHERE paid_at IS NOT NULL GROUP BY 1, 2
+    ON CONFLICT (program_id, day) DO UPDATE SET paid = EXCLUDED.paid, paid_cents = EXCLUDED.paid_cents;
+
+-- +goose StatementBegin
+CREATE FUNCTION count_referral_days() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO daily_counts AS c (program_id, day, signups) VALUES (NEW.program_id, to_char(NEW.registered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 1)
+            ON CONFLICT (program_id, day) DO UPDATE SET signups = c.signups + 1;
+    END IF;
+    IF NEW.qualified_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.qualified_at IS NULL) THEN
+        INSERT INTO daily_counts AS c (program_id, day, qualified) VALUES (NEW.program_id, to_char(NEW.qualified_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 1)
+            ON CONFLICT (program_id, day) DO UPDATE SET qualified = c.qualified + 1;
+    END IF;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+-- +goose StatementEnd
+CREATE TRIGGER referrals_days_insert AFTER INSERT ON referrals
+    FOR EACH ROW EXECUTE FUNCTION count_referral_days();
+CREATE TRIGGER referrals_days_qualified AFTER UPDATE OF qualified_at ON referrals
+    FOR EACH ROW WHEN (OLD.qualified_at IS NULL AND NEW.qualified_at IS NOT NULL)
+    EXECUTE FUNCTION count_referral_days();
+
+-- +goose StatementBegin
+CREATE FUNCTION count_paid_days() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO daily_counts AS c (program_id, day, paid, paid_cents) VALUES (NEW.program_id, to_char(NEW.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 1, NEW.amount_cents)
+        ON CONFLICT (program_id, day) DO UPDATE SET paid = c.paid + 1, paid_cents = c.paid_cents + EXCLUDED.paid_cents;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+-- +goose StatementEnd
+CREATE TRIGGER payouts_days_paid_insert AFTER INSERT ON payouts
+    FOR EACH ROW WHEN (NEW.paid_at IS NOT NULL)
+    EXECUTE FUNCTION count_paid_days();
+CREATE TRIGGER payouts_days_paid AFTER UPDATE OF paid_at ON payouts
+    FOR EACH ROW WHEN (OLD.paid_at IS NULL AND NEW.paid_at IS NOT NULL)
+    EXECUTE FUNCTION count_paid_days();
+
 -- +goose Down
+DROP TRIGGER payouts_days_paid ON payouts;
+DROP TRIGGER payouts_days_paid_insert ON payouts;
+DROP FUNCTION count_paid_days();
+DROP TRIGGER referrals_days_qualified ON referrals;
+DROP TRIGGER referrals_days_insert ON referrals;
+DROP FUNCTION count_referral_days();
+DROP TABLE daily_counts;
 DROP TRIGGER referrals_count_update ON referrals;
 DROP TRIGGER referrals_count_insert ON referrals;
 DROP FUNCTION count_referrals();

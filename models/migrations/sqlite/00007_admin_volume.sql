@@ -98,7 +98,65 @@ BEGIN
 END;
 -- +goose StatementEnd
 
+-- daily_counts: per program and UTC day, the friends who signed up, those who qualified
+-- and the credits paid (count and cents), kept by the same kind of triggers, so the
+-- overview's weekly series reads a few hundred rows whatever the data.
+CREATE TABLE daily_counts (
+    program_id INTEGER NOT NULL REFERENCES programs (id),
+    day        TEXT NOT NULL CHECK (length(day) = 10),
+    signups    INTEGER NOT NULL DEFAULT 0,
+    qualified  INTEGER NOT NULL DEFAULT 0,
+    paid       INTEGER NOT NULL DEFAULT 0,
+    paid_cents INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (program_id, day)
+);
+INSERT INTO daily_counts (program_id, day, signups)
+    SELECT program_id, substr(registered_at, 1, 10), COUNT(*) FROM referrals WHERE true GROUP BY 1, 2;
+INSERT INTO daily_counts (program_id, day, qualified)
+    SELECT program_id, substr(qualified_at, 1, 10), COUNT(*) FROM referrals WHERE qualified_at IS NOT NULL GROUP BY 1, 2
+    ON CONFLICT (program_id, day) DO UPDATE SET qualified = excluded.qualified;
+INSERT INTO daily_counts (program_id, day, paid, paid_cents)
+    SELECT program_id, substr(paid_at, 1, 10), COUNT(*), SUM(amount_cents) FROM payouts WHERE paid_at IS NOT NULL GROUP BY 1, 2
+    ON CONFLICT (program_id, day) DO UPDATE SET paid = excluded.paid, paid_cents = excluded.paid_cents;
+
+-- +goose StatementBegin
+CREATE TRIGGER referrals_days_insert AFTER INSERT ON referrals BEGIN
+    INSERT INTO daily_counts (program_id, day, signups) VALUES (NEW.program_id, substr(NEW.registered_at, 1, 10), 1)
+        ON CONFLICT (program_id, day) DO UPDATE SET signups = signups + 1;
+    INSERT INTO daily_counts (program_id, day, qualified) SELECT NEW.program_id, substr(NEW.qualified_at, 1, 10), 1
+        WHERE NEW.qualified_at IS NOT NULL
+        ON CONFLICT (program_id, day) DO UPDATE SET qualified = qualified + 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER referrals_days_qualified AFTER UPDATE OF qualified_at ON referrals
+    WHEN OLD.qualified_at IS NULL AND NEW.qualified_at IS NOT NULL
+BEGIN
+    INSERT INTO daily_counts (program_id, day, qualified) VALUES (NEW.program_id, substr(NEW.qualified_at, 1, 10), 1)
+        ON CONFLICT (program_id, day) DO UPDATE SET qualified = qualified + 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER payouts_days_paid_insert AFTER INSERT ON payouts WHEN NEW.paid_at IS NOT NULL
+BEGIN
+    INSERT INTO daily_counts (program_id, day, paid, paid_cents) VALUES (NEW.program_id, substr(NEW.paid_at, 1, 10), 1, NEW.amount_cents)
+        ON CONFLICT (program_id, day) DO UPDATE SET paid = paid + 1, paid_cents = paid_cents + excluded.paid_cents;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER payouts_days_paid AFTER UPDATE OF paid_at ON payouts WHEN OLD.paid_at IS NULL AND NEW.paid_at IS NOT NULL
+BEGIN
+    INSERT INTO daily_counts (program_id, day, paid, paid_cents) VALUES (NEW.program_id, substr(NEW.paid_at, 1, 10), 1, NEW.amount_cents)
+        ON CONFLICT (program_id, day) DO UPDATE SET paid = paid + 1, paid_cents = paid_cents + excluded.paid_cents;
+END;
+-- +goose StatementEnd
+
 -- +goose Down
+DROP TRIGGER payouts_days_paid;
+DROP TRIGGER payouts_days_paid_insert;
+DROP TRIGGER referrals_days_qualified;
+DROP TRIGGER referrals_days_insert;
+DROP TABLE daily_counts;
 DROP TRIGGER referrals_count_update;
 DROP TRIGGER referrals_count_delete;
 DROP TRIGGER referrals_count_insert;
