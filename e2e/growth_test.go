@@ -172,18 +172,3 @@ func decodeQR(t *testing.T, png []byte) string {
 	}
 	return res.GetText()
 }
-
-func TestNotEligibleYetSaysWhatToDo(t *testing.T) {
-	s := startSite(t)
-	for email, want := range map[string]string{
-		"ben@example.com":   "once you are Top Rated you will be invited",
-		"chloe@example.com": "Your profile on the marketplace says Canada",
-	} {
-		b := newBrowser(t, s)
-		b.signIn(email)
-		if got := b.text("#main"); !strings.Contains(got, want) || !strings.Contains(got, "You can't refer friends yet") {
-			t.Errorf("%s's page does not say %q under the right subtitle: %q", email, want, got)
-		}
-		b.shoot("not-eligible-" + strings.Split(email, "@")[0])
-	}
-}

@@ -65,14 +65,18 @@ func TestTheCopyButtonWorksWithTheKeyboard(t *testing.T) {
 
 func TestIneligibleFreelancersSeeWhyAndNoLink(t *testing.T) {
 	s := startSite(t)
-	for email, want := range map[string]string{
-		"ben@example.com":   "not Top Rated",
-		"chloe@example.com": "United States only",
+	// Each page says which condition is missing and what to do, under a subtitle that
+	// says so.
+	for email, want := range map[string][]string{
+		"ben@example.com":   {"not Top Rated", "once you are Top Rated you will be invited"},
+		"chloe@example.com": {"United States only", "Your profile on the marketplace says Canada"},
 	} {
 		b := newBrowser(t, s)
 		b.signIn(email)
-		if got := b.text("#main"); !strings.Contains(got, want) {
-			t.Errorf("%s's dashboard does not say %q", email, want)
+		for _, w := range append(want, "You can't refer friends yet") {
+			if got := b.text("#main"); !strings.Contains(got, w) {
+				t.Errorf("%s's dashboard does not say %q", email, w)
+			}
 		}
 		if n := value(b, chromedp.Evaluate[int](`document.querySelectorAll("#invite-link").length`)); n != 0 {
 			t.Errorf("%s sees an invite link", email)
@@ -113,7 +117,7 @@ func TestANameWithMarkupRendersAsText(t *testing.T) {
 		}
 	}()
 	b.signIn("mallory@example.com")
-	if got := b.text(".account-name"); got != name {
+	if got := value(b, chromedp.Evaluate[string](`document.querySelector(".account-name").textContent`)); got != name {
 		t.Errorf("the name shows as %q, want the literal text %q", got, name)
 	}
 	if n := value(b, chromedp.Evaluate[int](`document.querySelectorAll("#main script, #main img, .topbar img").length`)); n != 0 {
