@@ -221,6 +221,8 @@ func auditTitle(action string) string {
 		return "Approved"
 	case "payout.reject":
 		return "Rejected"
+	case "payout.pay":
+		return "Paid"
 	}
 	return action
 }
