@@ -76,7 +76,7 @@ func (f PayoutFilter) narrowed(db *gorm.DB) (*gorm.DB, error) {
 			return nil, fmt.Errorf("no flag is called %q", f.Flag)
 		}
 		// The flag written out, not a parameter: each flag's partial index (migration
-		// 00008) is used only for a condition of the same text. ValidFlag keeps it safe.
+		// 00011) is used only for a condition of the same text. ValidFlag keeps it safe.
 		q = q.Where(`payouts.flags LIKE '%"` + f.Flag + `"%'`)
 	}
 	if f.ProgramID != 0 {
