@@ -25,7 +25,8 @@ type PayoutTotal struct {
 	Cents int64
 }
 
-// Gauges reads the operator's figures in three grouped queries.
+// Gauges reads the operator's figures in three grouped queries (exact counts, unlike the
+// admin pages' capped ones: they run every few seconds at most).
 func (s *Store) Gauges(ctx context.Context) (Gauges, error) {
 	db := s.db.WithContext(ctx)
 	g := Gauges{Payouts: map[PayoutStatus]PayoutTotal{}, Emails: map[EmailStatus]int64{}}
@@ -40,12 +41,17 @@ func (s *Store) Gauges(ctx context.Context) (Gauges, error) {
 	for _, p := range payouts {
 		g.Payouts[p.Status] = PayoutTotal{Count: p.N, Cents: p.Cents}
 	}
-	emails, err := s.OutboxCounts(ctx)
-	if err != nil {
+	var emails []struct {
+		Status EmailStatus
+		N      int64
+	}
+	if err := db.Model(&Email{}).Select("status, COUNT(*) AS n").Group("status").Find(&emails).Error; err != nil {
 		return g, fmt.Errorf("outbox counts: %w", err)
 	}
-	g.Emails = emails
-	err = db.Model(&LedgerEntry{}).Select("COUNT(*), COALESCE(SUM(amount_cents - fee_cents), 0)").Row().Scan(&g.LedgerEntries, &g.LedgerCents)
+	for _, e := range emails {
+		g.Emails[e.Status] = e.N
+	}
+	err := db.Model(&LedgerEntry{}).Select("COUNT(*), COALESCE(SUM(amount_cents - fee_cents), 0)").Row().Scan(&g.LedgerEntries, &g.LedgerCents)
 	if err != nil {
 		return g, fmt.Errorf("ledger total: %w", err)
 	}

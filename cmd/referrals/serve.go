@@ -74,6 +74,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	m.Watch(store, c.log)
 	var draining atomic.Bool
 	app, err := handlers.New(handlers.Options{
+		EmailDelivery:   c.cfg.SMTPURL != "",
 		Store:           store,
 		Log:             c.log,
 		BaseURL:         c.cfg.BaseURL,
