@@ -196,7 +196,7 @@ func forbidden(p models.Permission) error {
 }
 
 // requestLog writes one line per request: its id, method, route pattern, path, status,
-// duration, the signed-in user's id (0 for none) and address, and for a server-side
+// duration in milliseconds, the signed-in user's id (0 for none) and address, and for a server-side
 // failure the error, once. Nothing secret goes in: no query string, no body, no header,
 // and path parameters named like a token (sign-in links, unsubscribe links) are hidden.
 func (h *Handler) requestLog() echo.MiddlewareFunc {
@@ -219,7 +219,7 @@ func (h *Handler) requestLog() echo.MiddlewareFunc {
 				slog.String("route", c.Path()),
 				slog.String("path", loggedPath(c)),
 				slog.Int("status", v.Status),
-				slog.Duration("duration", v.Latency),
+				slog.Float64("duration_ms", float64(v.Latency.Microseconds())/1000),
 				slog.Int64("user", userID),
 				slog.String("ip", v.RemoteIP),
 			}

@@ -255,7 +255,7 @@ func TestTheLogHasOneLinePerRequestAndNoSecrets(t *testing.T) {
 			dashboard = line
 		}
 	}
-	for _, field := range []string{`"msg":"request"`, `"id":"`, `"method":"GET"`, `"path":"/dashboard"`, `"status":200`, `"duration":`, fmt.Sprintf(`"user":%d`, maria.ID)} {
+	for _, field := range []string{`"msg":"request"`, `"id":"`, `"method":"GET"`, `"path":"/dashboard"`, `"status":200`, `"duration_ms":`, fmt.Sprintf(`"user":%d`, maria.ID)} {
 		if !strings.Contains(dashboard, field) {
 			t.Errorf("the dashboard's log line lacks %s: %s", field, dashboard)
 		}

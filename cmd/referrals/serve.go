@@ -53,7 +53,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.cfg.linksPointHere() {
+	if dialect, _ := models.DialectOf(c.cfg.DatabaseURL); dialect == models.Postgres && c.cfg.linksPointHere() {
 		c.log.Warn("BASE_URL points at this machine: links in emails and invite links work only here", "base_url", c.cfg.BaseURL)
 	}
 	if _, err := c.migrateDatabase(ctx); err != nil {
@@ -135,7 +135,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	case err := <-errc:
 		serveErr = fmt.Errorf("serve on %s: %w", c.cfg.Addr, err)
 	case <-ctx.Done():
-		c.log.Info("shutting down: draining", "for", drainTime)
+		c.log.Info("shutting down: draining", "for", drainTime.String())
 		draining.Store(true)
 		srv.SetKeepAlivesEnabled(false)
 		time.Sleep(drainTime)
