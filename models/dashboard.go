@@ -80,8 +80,8 @@ type CreditPipeline struct {
 // EarnedCents is the headline: every credit not rejected.
 func (c CreditPipeline) EarnedCents() int64 { return c.InReviewCents + c.ApprovedCents + c.PaidCents }
 
-// add counts one credit of program p in the pipeline.
-func (c *CreditPipeline) add(p Program, status PayoutStatus, cents int64, batchMonth string) {
+// add counts one credit in the pipeline; dueDate gives the due date of a batch month.
+func (c *CreditPipeline) add(status PayoutStatus, cents int64, batchMonth string, dueDate func(month string) (time.Time, error)) {
 	switch status {
 	case PayoutPendingReview:
 		c.InReviewCents += cents
@@ -90,7 +90,7 @@ func (c *CreditPipeline) add(p Program, status PayoutStatus, cents int64, batchM
 		if batchMonth < c.latestMonth {
 			return
 		}
-		if due, err := p.DueDate(batchMonth); err == nil && (c.ApprovedPayBy == nil || due.After(*c.ApprovedPayBy)) {
+		if due, err := dueDate(batchMonth); err == nil && (c.ApprovedPayBy == nil || due.After(*c.ApprovedPayBy)) {
 			c.ApprovedPayBy, c.latestMonth = &due, batchMonth
 		}
 	case PayoutPaid:
@@ -335,13 +335,14 @@ func (f referralFacts) stats(p Program, clicks int64, now time.Time) ReferrerSta
 // referrerFacts reads a referrer's referrals in every program, one narrow row each (the
 // referrals (referrer_id, ...) index finds them), and adds them up per program in Go: the
 // activity chart needs each sign-up's and qualification's instant placed on the program's
-// calendar, which SQL cannot do alike on both databases. The rows are scanned with
-// database/sql directly: gorm's reflection cost more than the query.
+// calendar, which SQL cannot do alike on both databases. Like the other hot reads of the
+// dashboard it runs as a prepared statement scanned with database/sql: parsing the SQL
+// and gorm's reflection cost more than the query.
 func (s *Store) referrerFacts(ctx context.Context, referrerID int64, programs []Eligibility) (map[int64]referralFacts, error) {
-	rows, err := s.db.WithContext(ctx).Raw(`SELECT r.program_id, r.registered_at, r.qualified_at,
+	rows, err := s.query(ctx, `SELECT r.program_id, r.registered_at, r.qualified_at,
 			p.status, p.amount_cents, p.batch_month
 		FROM referrals r LEFT JOIN payouts p ON p.referral_id = r.id
-		WHERE r.referrer_id = ?`, referrerID).Rows()
+		WHERE r.referrer_id = ?`, referrerID)
 	if err != nil {
 		return nil, fmt.Errorf("referrals of user %d: %w", referrerID, err)
 	}
@@ -368,7 +369,8 @@ func (s *Store) referrerFacts(ctx context.Context, referrerID int64, programs []
 		}
 		if status != nil {
 			if i := slices.IndexFunc(programs, func(e Eligibility) bool { return e.Program.ID == programID }); i >= 0 {
-				f.credits.add(programs[i].Program, PayoutStatus(*status), *cents, deref(batchMonth))
+				p := programs[i].Program
+				f.credits.add(PayoutStatus(*status), *cents, deref(batchMonth), func(m string) (time.Time, error) { return s.dues.due(p, m) })
 			}
 		}
 		out[programID] = f
@@ -401,8 +403,8 @@ type friendRow struct {
 // registered_at) index serves the order), each with its first counted earning (from the
 // earnings (referral_id, occurred_at) index, one probe per row of the page).
 func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, paging Paging, now time.Time) ([]FriendRow, error) {
-	// Scanned with database/sql directly: gorm's reflection cost more than the query.
-	res, err := s.db.WithContext(ctx).Raw(`SELECT r.id, u.name, r.registered_at, r.counted_cents, r.status, r.qualified_at,
+	// A prepared statement scanned with database/sql (see referrerFacts).
+	res, err := s.query(ctx, `SELECT r.id, u.name, r.registered_at, r.counted_cents, r.status, r.qualified_at,
 			(SELECT MIN(e.occurred_at) FROM earnings e WHERE e.referral_id = r.id),
 			p.id, p.status, p.reject_reason, p.batch_month, p.decided_at, p.paid_at
 		FROM referrals r
@@ -410,7 +412,7 @@ func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, pag
 		LEFT JOIN payouts p ON p.referral_id = r.id
 		WHERE r.referrer_id = ? AND r.program_id = ?
 		ORDER BY r.registered_at DESC, r.id DESC
-		LIMIT ? OFFSET ?`, referrerID, p.ID, paging.Limit(), paging.Offset()).Rows()
+		LIMIT ? OFFSET ?`, referrerID, p.ID, paging.Limit(), paging.Offset())
 	if err != nil {
 		return nil, fmt.Errorf("friends of user %d in program %s: %w", referrerID, p.Slug, err)
 	}
@@ -448,7 +450,7 @@ func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, pag
 			PaidAt:         f.PaidAt,
 		}
 		if rows[i].Stage == StageApproved && rows[i].BatchMonth != "" {
-			if due, err := p.DueDate(rows[i].BatchMonth); err == nil {
+			if due, err := s.dues.due(p, rows[i].BatchMonth); err == nil {
 				rows[i].PayBy = &due
 			}
 		}
