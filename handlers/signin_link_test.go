@@ -25,7 +25,7 @@ func (b *browser) askForSignInLink(email string) response {
 // of its plain-text body as the recipient would.
 func emailedSignInLink(t *testing.T, db *modelstest.DB, to string) string {
 	t.Helper()
-	q := "SELECT body_text FROM emails WHERE kind = 'sign_in_link' AND recipient = ? ORDER BY id DESC LIMIT 1"
+	q := "SELECT body_text FROM emails WHERE kind IN ('sign_in_link', 'staff_invite') AND recipient = ? ORDER BY id DESC LIMIT 1"
 	if db.Store.Dialect() == models.Postgres {
 		q = strings.Replace(q, "?", "$1", 1)
 	}
