@@ -67,7 +67,7 @@ func startSite(t *testing.T) *site {
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       url,
 		SessionSecret: []byte("e2e-session-secret-of-at-least-32-bytes"),
-		WebhookSecret: "e2e-webhook-secret",
+		WebhookSecret: "e2e-webhook-secret-of-at-least-32-bytes",
 	})
 	if err != nil {
 		t.Fatal(err)

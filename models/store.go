@@ -96,6 +96,8 @@ type Store struct {
 	// payChunk is how many payouts one pay transaction takes (the constant payChunk;
 	// tests set it lower).
 	payChunk int
+	// seen is this instance's memory of the addresses RecordSeen wrote today.
+	seen *seenDaily
 }
 
 // sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
@@ -195,7 +197,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, zones: &zoneCache{}, payChunk: payChunk, stmts: &stmtCache{}, dues: &dueCache{}}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, zones: &zoneCache{}, payChunk: payChunk, seen: &seenDaily{}, stmts: &stmtCache{}, dues: &dueCache{}}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
