@@ -115,6 +115,7 @@ func benchmark(ctx context.Context, rc runConfig, dialects []string) error {
 		}
 	}
 	printTable(os.Stdout, rows)
+	printAdminTable(os.Stdout, rows)
 	return nil
 }
 
@@ -171,6 +172,9 @@ type result struct {
 	// payCPU is the pay command's own CPU time.
 	payCPU     time.Duration
 	peakRSSKiB int64
+	// admin is each admin page under load; export the referrals CSV (bench/admin.go).
+	admin  []adminResult
+	export exportResult
 }
 
 // env is a seeded database and the environment that points the binary at it.
@@ -260,6 +264,9 @@ func measureOn(ctx context.Context, rc runConfig, e *env) (result, error) {
 		res.queue = attack(ctx, srv.url+"/admin/payouts", []string{admin}, rc.duration)
 		res.queueCPU = meter.since(cpu, res.queue.requests)
 		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, res.queueCPU)
+		if res.admin, res.export, err = measureAdmin(ctx, srv, meter, admin, e.scale, rc.duration); err != nil {
+			return res, fmt.Errorf("admin pages: %w", err)
+		}
 		cpu = meter.read()
 		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, ingestBatches); err != nil {
 			return res, fmt.Errorf("ingest: %w", err)
@@ -518,9 +525,14 @@ func signIn(base, email string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	body, _ = io.ReadAll(res.Body)
 	res.Body.Close()
-	// Staff answer with a TOTP code. A code works once, so a second sign-in within its 30
-	// seconds waits for the next one.
+	// Staff answer with a TOTP code, on the code form's own CSRF token (the password step
+	// starts a new session). A code works once, so a second sign-in within its 30 seconds
+	// waits for the next one.
+	if m = csrfField.FindSubmatch(body); m == nil && res.StatusCode != http.StatusSeeOther {
+		return "", fmt.Errorf("sign in as %s: status %d without a form", email, res.StatusCode)
+	}
 	for try := 0; email == adminEmail && res.StatusCode != http.StatusSeeOther && try < 2; try++ {
 		if try > 0 {
 			time.Sleep(time.Until(time.Now().Truncate(30 * time.Second).Add(30*time.Second + 100*time.Millisecond)))
@@ -537,7 +549,7 @@ func signIn(base, email string) (string, error) {
 	if res.StatusCode != http.StatusSeeOther {
 		return "", fmt.Errorf("sign in as %s: status %d", email, res.StatusCode)
 	}
-	// The first page after signing in sets the new CSRF cookie, which a browser keeps.
+	// The first page after signing in, as a browser loads it.
 	res, err = client.Get(base + res.Header.Get("Location"))
 	if err != nil {
 		return "", err

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -35,6 +36,9 @@ type Options struct {
 	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
 	// is believed. Empty: the client address is the connection's peer.
 	TrustedProxies []string
+	// EmailDelivery says emails are delivered (SMTP_URL is set); without it the outbox
+	// says that they wait there.
+	EmailDelivery bool
 	// MarketplaceName names the marketplace on the pages friends and referrers see
 	// (MARKETPLACE_NAME); empty means DefaultMarketplaceName.
 	MarketplaceName string
@@ -45,18 +49,21 @@ type Options struct {
 
 // Handler holds what every handler needs. There is one per server.
 type Handler struct {
-	store         *models.Store
-	log           *slog.Logger
-	sessions      *sessions.CookieStore
+	store    *models.Store
+	log      *slog.Logger
+	sessions *sessions.CookieStore
+	// sessionCookie names the session cookie (see cookieName).
+	sessionCookie string
 	assets        *static.Assets
 	baseURL       string
 	secure        bool
 	webhookSecret string
+	emailDelivery bool
 	// countries is the sign-up form's list, sorted once (it takes a collation sort).
 	countries []models.Country
-	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
-	// secret).
-	signInLinkKey []byte
+	// signInLinks signs and encrypts the tokens of emailed sign-in links (keys derived
+	// from the session secret).
+	signInLinks *securecookie.SecureCookie
 	// inFlight holds one token per request being served (see admit).
 	inFlight chan struct{}
 	// marketplace is MARKETPLACE_NAME.
@@ -92,14 +99,16 @@ func New(opts Options) (*echo.Echo, error) {
 		baseURL:       strings.TrimRight(opts.BaseURL, "/"),
 		secure:        base.Scheme == "https",
 		webhookSecret: opts.WebhookSecret,
+		emailDelivery: opts.EmailDelivery,
 		countries:     models.Countries(),
 		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), DefaultMarketplaceName),
 		shareKits:     newShareKits(),
 	}
+	h.sessionCookie = cookieName("referrals_session", h.secure)
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
 		return nil, err
 	}
-	if h.signInLinkKey, err = newSignInLinkKey(opts.SessionSecret); err != nil {
+	if h.signInLinks, err = newSignInLinkCodec(opts.SessionSecret); err != nil {
 		return nil, err
 	}
 	inFlight := opts.MaxInFlight

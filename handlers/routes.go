@@ -27,7 +27,7 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	// Web pages: security headers, small forms of text only (readInput), CSRF on every
 	// form, the session's user when signed in.
-	web := e.Group("", h.securityHeaders, h.readInput(formLimit), h.csrf(), h.admit, h.loadSession)
+	web := e.Group("", h.securityHeaders, h.readInput(formLimit), h.csrf, h.admit, h.loadSession)
 
 	// Anyone.
 	web.GET("/", h.home)
@@ -74,6 +74,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff := web.Group("/admin", h.requireStaff)
 	staff.GET("", h.adminOverview)
 	staff.GET("/payouts", h.adminPayouts)
+	staff.GET("/payouts.csv", h.adminPayoutsCSV)
 	staff.POST("/payouts/approve", h.adminApprovePayouts, decide)
 	staff.POST("/payouts/reject", h.adminRejectPayouts, decide)
 	staff.GET("/payouts/:id", h.adminPayout)
@@ -91,7 +92,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.POST("/programs/:slug/invite", h.adminInviteProgram, programs)
 	staff.POST("/programs/:slug/remind", h.adminRemindProgram, programs)
 	staff.GET("/referrals", h.adminReferrals)
+	staff.GET("/referrals.csv", h.adminReferralsCSV)
+	staff.GET("/referrals/:id", h.adminReferral)
+	staff.GET("/referrers/:id", h.adminReferrer)
 	staff.GET("/audit", h.adminAudit)
+	staff.GET("/audit.csv", h.adminAuditCSV)
 	staff.GET("/outbox", h.adminOutbox)
 	staff.GET("/outbox/:id", h.adminEmail)
 	staff.POST("/outbox/:id/retry", h.adminRetryEmail, retry)
@@ -105,13 +110,13 @@ func (h *Handler) routes(e *echo.Echo) {
 	// The earnings CSV upload, the one large body: read only once the staff and permission
 	// checks have passed (the file goes to a temporary file, never whole into memory).
 	e.POST("/admin/earnings/import", h.earningsImport,
-		h.securityHeaders, h.loadSession, h.requireStaff, importing, h.readInput(uploadLimit), h.csrf(), h.admit)
+		h.securityHeaders, h.loadSession, h.requireStaff, importing, h.readInput(uploadLimit), h.csrf, h.admit)
 
 	// Unknown paths: 404 to everyone, /admin/... included; JSON under /api/ (handleError).
 	// Echo registers a catch-all route under the prefix of every group made with
 	// middleware, which would send an unknown path through that group's access check (an
 	// anonymous visitor to /login, staff to /admin); each one is replaced by this answer.
-	notFound := []echo.MiddlewareFunc{h.securityHeaders, h.readInput(formLimit), safeMethodsOnly(h.csrf()), h.admit, h.loadSession}
+	notFound := []echo.MiddlewareFunc{h.securityHeaders, h.readInput(formLimit), safeMethodsOnly(h.csrf), h.admit, h.loadSession}
 	for _, r := range e.Routes() {
 		if r.Method == echo.RouteNotFound {
 			e.RouteNotFound(r.Path, h.notFound, notFound...)
