@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -95,6 +96,9 @@ type Store struct {
 	clock      Clock
 	emails     EmailRenderer
 	jobs       Jobs
+	// stmts keeps the prepared statements of the hottest reads (see query).
+	stmts *stmtCache
+	dues  *dueCache
 	// payChunk is how many payouts one pay transaction takes (the constant payChunk;
 	// tests set it lower).
 	payChunk int
@@ -205,7 +209,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, payChunk: payChunk, seen: &seenDaily{}}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, payChunk: payChunk, seen: &seenDaily{}, stmts: &stmtCache{}, dues: &dueCache{}}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -398,4 +402,53 @@ func (s *Store) Backup(ctx context.Context, path string) error {
 		return fmt.Errorf("back up to %s: %w", path, err)
 	}
 	return nil
+}
+
+// stmtCache keeps prepared statements by their SQL. database/sql prepares each on a
+// connection the first time it runs there and reuses it after, so the database parses a
+// hot statement once per connection instead of once per request (for SQLite, parsing cost
+// more than running the dashboard's small queries).
+type stmtCache struct {
+	stmts sync.Map // SQL -> *sql.Stmt
+}
+
+// query runs a read through a prepared statement. query is written with ? placeholders
+// and rewritten to $1, $2, ... for PostgreSQL.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.dialect == Postgres {
+		query = dollarPlaceholders(query)
+	}
+	if st, ok := s.stmts.stmts.Load(query); ok {
+		return st.(*sql.Stmt).QueryContext(ctx, args...)
+	}
+	st, err := s.sqlDB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		st = prev.(*sql.Stmt)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// dollarPlaceholders rewrites ? into $1, $2, ... (the queries given to query hold no ?
+// in string literals).
+func dollarPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// inList is "(?, ?, ?)" for n values, for an IN list.
+func inList(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }
