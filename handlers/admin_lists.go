@@ -71,17 +71,48 @@ func (h *Handler) adminOutbox(c echo.Context) error {
 	return render(c, http.StatusOK, views.AdminOutbox(h.page(c, "Outbox", "/admin/outbox"), m))
 }
 
-// adminEmail shows one email of the outbox with its text.
+// adminEmail shows one email of the outbox with both its parts (the HTML one framed,
+// from adminEmailHTML). An email not written out yet is shown as this process would
+// write it now.
 func (h *Handler) adminEmail(c echo.Context) error {
+	e, content, err := h.outboxEmail(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AdminEmail(h.page(c, content.Subject, "/admin/outbox"), views.OutboxEmail{Email: e, Content: content}, adminLocation()))
+}
+
+// adminEmailHTML is the HTML part of an outbox email, for the frame of its page: a
+// sandboxed document of its own that may run nothing and load nothing, styled by its
+// inline styles only, and framed by our own pages only.
+func (h *Handler) adminEmailHTML(c echo.Context) error {
+	_, content, err := h.outboxEmail(c)
+	if err != nil {
+		return err
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+	hd.Set("X-Frame-Options", "SAMEORIGIN")
+	return c.HTMLBlob(http.StatusOK, []byte(views.HideSignInLinkTokens(content.HTML)))
+}
+
+// outboxEmail loads the email of the path with what it says: what was sent, or else
+// what this process would send now.
+func (h *Handler) outboxEmail(c echo.Context) (models.Email, models.EmailContent, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
-		return err
+		return models.Email{}, models.EmailContent{}, err
 	}
-	e, err := h.store.OutboxEmail(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	e, err := h.store.OutboxEmail(ctx, id)
 	if err != nil {
-		return err
+		return models.Email{}, models.EmailContent{}, err
 	}
-	return render(c, http.StatusOK, views.AdminEmail(h.page(c, e.Subject, "/admin/outbox"), e, adminLocation()))
+	if e.Written() {
+		return e, models.EmailContent{Subject: e.Subject, Text: e.BodyText, HTML: e.BodyHTML}, nil
+	}
+	content, err := h.store.WriteEmail(ctx, e, h.emails)
+	return e, content, err
 }
 
 // adminRetryEmail queues a failed email again, for an admin who checked it never arrived.

@@ -17,6 +17,7 @@ import (
 
 	"referrals/models"
 	"referrals/static"
+	"referrals/views"
 )
 
 // Options are what the web application needs from its environment.
@@ -26,7 +27,9 @@ type Options struct {
 	// BaseURL is the public address, e.g. https://referrals.example.com. Invite links
 	// start with it; https turns on Secure cookies and HSTS.
 	BaseURL string
-	// SessionSecret keys the session cookies (at least 32 bytes).
+	// MarketplaceName names the marketplace (MARKETPLACE_NAME; empty: the default).
+	MarketplaceName string
+	// SessionSecret keys the session cookies and signed links (at least 32 bytes).
 	SessionSecret []byte
 	// WebhookSecret keys the signatures of the machine API.
 	WebhookSecret string
@@ -52,6 +55,9 @@ type Handler struct {
 	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
 	// secret).
 	signInLinkKey []byte
+	// emails writes out emails as this process would send them (the outbox's preview),
+	// and reads the unsubscribe links it signs.
+	emails views.Emails
 	// inFlight holds one token per request being served (see admit).
 	inFlight chan struct{}
 }
@@ -83,6 +89,9 @@ func New(opts Options) (*echo.Echo, error) {
 		return nil, err
 	}
 	if h.signInLinkKey, err = newSignInLinkKey(opts.SessionSecret); err != nil {
+		return nil, err
+	}
+	if h.emails, err = views.NewEmails(h.baseURL, opts.MarketplaceName, opts.SessionSecret); err != nil {
 		return nil, err
 	}
 	inFlight := opts.MaxInFlight

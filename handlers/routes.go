@@ -23,6 +23,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	api.POST("/earnings", h.apiEarnings)
 	api.POST("/freelancers", h.apiFreelancers)
 
+	// One-click unsubscribe (RFC 8058): mail providers post it from their servers, with no
+	// session and no CSRF field; the signed token in the link is the authority.
+	unsubscribe := e.Group("/unsubscribe", h.securityHeaders, middleware.BodyLimit("1K"), h.admit)
+	unsubscribe.GET("/:token", h.unsubscribePage)
+	unsubscribe.POST("/:token", h.unsubscribe)
+
 	// Web pages: security headers, CSRF on every form, the session's user when signed in.
 	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.admit, h.loadSession)
 
@@ -68,6 +74,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	admin.GET("/audit", h.adminAudit)
 	admin.GET("/outbox", h.adminOutbox)
 	admin.GET("/outbox/:id", h.adminEmail)
+	admin.GET("/outbox/:id/html", h.adminEmailHTML)
 	admin.POST("/outbox/:id/retry", h.adminRetryEmail)
 	admin.GET("/earnings/import", h.earningsImportPage)
 	admin.POST("/earnings/import", h.earningsImport)

@@ -61,9 +61,10 @@ func (h *Handler) signInLinkMAC(payload []byte) []byte {
 	return mac.Sum(nil)
 }
 
-// signInLinkURL is the link emailed to u.
-func (h *Handler) signInLinkURL(u models.User, expires time.Time) string {
-	return h.baseURL + "/login/link/" + h.signInLinkToken(u, expires)
+// signInLinkPath is the path of the link emailed to u; the sender of the email puts its
+// BASE_URL in front.
+func (h *Handler) signInLinkPath(u models.User, expires time.Time) string {
+	return "/login/link/" + h.signInLinkToken(u, expires)
 }
 
 // parseSignInLinkToken checks a token's signature (in constant time) and expiry, and
@@ -104,7 +105,7 @@ func (h *Handler) requestSignInLink(c echo.Context) error {
 		form.LinkError = msg
 		return render(c, http.StatusUnprocessableEntity, views.Login(h.page(c, "Sign in", ""), form))
 	}
-	err := h.store.EmailSignInLink(c.Request().Context(), form.LinkEmail, c.RealIP(), h.signInLinkURL)
+	err := h.store.EmailSignInLink(c.Request().Context(), form.LinkEmail, c.RealIP(), h.signInLinkPath)
 	switch {
 	case errors.Is(err, models.ErrTooManyAttempts):
 		form.LinkError = "Too many sign-in links were asked for from your network. Wait 15 minutes, then try again."

@@ -20,6 +20,9 @@ type Config struct {
 	// Mailer delivers the outbox; nil (SMTP_URL unset) leaves emails queued in the
 	// outbox, their delivery jobs waiting for a process that can send.
 	Mailer *Mailer
+	// Emails writes out each email as it is sent (views.Emails, with this process's
+	// BASE_URL); required with a Mailer.
+	Emails models.EmailRenderer
 	// Log receives River's and the workers' messages; nil means slog.Default().
 	Log *slog.Logger
 }
@@ -64,7 +67,10 @@ func NewRunner(cfg Config) (*Runner, error) {
 	river.AddWorker(workers, &remindersWorker{store: store, log: cfg.Log})
 	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}}
 	if cfg.Mailer != nil {
-		river.AddWorker(workers, &emailWorker{store: store, mailer: cfg.Mailer, log: cfg.Log})
+		if cfg.Emails == nil {
+			return nil, errors.New("job runner: a mailer needs Emails to write out what it sends")
+		}
+		river.AddWorker(workers, &emailWorker{store: store, mailer: cfg.Mailer, emails: cfg.Emails, log: cfg.Log})
 		queues[emailQueue] = river.QueueConfig{MaxWorkers: emailWorkers}
 	}
 	client, err := river.NewClient(driver(store.Dialect(), db), &river.Config{

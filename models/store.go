@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -55,8 +56,6 @@ type Options struct {
 	// MaxConns bounds the PostgreSQL pool; zero picks a size for a small machine.
 	MaxConns int
 	Clock    Clock
-	// Emails writes out the emails the rules queue.
-	Emails EmailRenderer
 	// Jobs is the background job queue kept in the same database (package jobs). The
 	// Store migrates its tables with its own and queues a delivery job with each email,
 	// in the transaction that queues the email. Nil queues no jobs and migrates no job
@@ -85,9 +84,13 @@ type Store struct {
 	// sqlitePath is the embedded database's file ("" on PostgreSQL).
 	sqlitePath string
 	clock      Clock
-	emails     EmailRenderer
 	jobs       Jobs
 	zones      *zoneCache
+	// installation caches InstallationID.
+	installation struct {
+		mu sync.Mutex
+		id string
+	}
 }
 
 // sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
@@ -125,9 +128,6 @@ func DialectOf(databaseURL string) (Dialect, error) {
 
 // Open connects to the database chosen by opts.DatabaseURL. It does not migrate.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	if opts.Emails == nil {
-		return nil, errors.New("models: Options.Emails is required")
-	}
 	clock := opts.Clock
 	if clock == nil {
 		clock = SystemClock{}
@@ -187,7 +187,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, zones: &zoneCache{}}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

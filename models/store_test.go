@@ -11,7 +11,6 @@ import (
 
 	"referrals/models"
 	"referrals/models/modelstest"
-	"referrals/views"
 )
 
 func TestSQLiteConnectionsHaveWALBusyTimeoutAndForeignKeys(t *testing.T) {
@@ -83,7 +82,7 @@ func TestAuditEventsAreAppendOnly(t *testing.T) {
 }
 
 func TestOpenRefusesUnknownDatabaseURL(t *testing.T) {
-	_, err := models.Open(context.Background(), models.Options{DatabaseURL: "mysql://x", Emails: views.Emails{}})
+	_, err := models.Open(context.Background(), models.Options{DatabaseURL: "mysql://x"})
 	if err == nil {
 		t.Fatal("Open accepted a mysql URL")
 	}

@@ -122,6 +122,8 @@ func EmailStatusTone(s models.EmailStatus) string {
 		return "ok"
 	case models.EmailFailed:
 		return "bad"
+	case models.EmailCancelled:
+		return "warn"
 	}
 	return ""
 }

@@ -28,6 +28,8 @@ type config struct {
 	WebhookSecret  string
 	SMTPURL        string
 	TrustedProxies []string
+	// MarketplaceName names the marketplace in emails (MARKETPLACE_NAME).
+	MarketplaceName string
 }
 
 // loadConfig reads the environment (see the README's configuration table).
@@ -39,13 +41,14 @@ func loadConfig(getenv func(string) string) config {
 		return def
 	}
 	c := config{
-		Addr:          or("ADDR", "127.0.0.1:8080"),
-		BaseURL:       or("BASE_URL", "http://localhost:8080"),
-		DatabaseURL:   or("DATABASE_URL", ""),
-		DataDir:       or("DATA_DIR", "data"),
-		SessionSecret: getenv("SESSION_SECRET"),
-		WebhookSecret: getenv("WEBHOOK_SECRET"),
-		SMTPURL:       or("SMTP_URL", ""),
+		Addr:            or("ADDR", "127.0.0.1:8080"),
+		BaseURL:         or("BASE_URL", "http://localhost:8080"),
+		DatabaseURL:     or("DATABASE_URL", ""),
+		DataDir:         or("DATA_DIR", "data"),
+		SessionSecret:   getenv("SESSION_SECRET"),
+		WebhookSecret:   getenv("WEBHOOK_SECRET"),
+		SMTPURL:         or("SMTP_URL", ""),
+		MarketplaceName: or("MARKETPLACE_NAME", views.DefaultMarketplaceName),
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -97,7 +100,6 @@ func (c config) storeOptions() (models.Options, error) {
 	return models.Options{
 		DatabaseURL: c.DatabaseURL,
 		DataDir:     c.DataDir,
-		Emails:      views.Emails{BaseURL: c.BaseURL},
 		Jobs:        queue,
 	}, nil
 }

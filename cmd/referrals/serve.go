@@ -11,6 +11,7 @@ import (
 
 	"referrals/handlers"
 	"referrals/jobs"
+	"referrals/views"
 )
 
 // shutdownTimeout bounds how long in-flight requests and jobs may take to finish after
@@ -42,12 +43,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	defer store.Close()
 
 	app, err := handlers.New(handlers.Options{
-		Store:          store,
-		Log:            c.log,
-		BaseURL:        c.cfg.BaseURL,
-		SessionSecret:  secret,
-		WebhookSecret:  c.cfg.WebhookSecret,
-		TrustedProxies: c.cfg.TrustedProxies,
+		Store:           store,
+		Log:             c.log,
+		BaseURL:         c.cfg.BaseURL,
+		MarketplaceName: c.cfg.MarketplaceName,
+		SessionSecret:   secret,
+		WebhookSecret:   c.cfg.WebhookSecret,
+		TrustedProxies:  c.cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -70,7 +72,13 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	} else {
 		c.log.Warn("SMTP_URL is not set: emails stay queued in the outbox")
 	}
-	runner, err := jobs.NewRunner(jobs.Config{Store: store, Mailer: mailer, Log: c.log})
+	// This process sends the email, so it writes it out: links start with its BASE_URL.
+	emails, err := views.NewEmails(c.cfg.BaseURL, c.cfg.MarketplaceName, secret)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	runner, err := jobs.NewRunner(jobs.Config{Store: store, Mailer: mailer, Emails: emails, Log: c.log})
 	if err != nil {
 		ln.Close()
 		return err
