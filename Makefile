@@ -5,7 +5,7 @@ GO    ?= go
 TEMPL := $(GO) tool templ
 BIN   := bin/referrals
 
-.PHONY: run build test check generate e2e fuzz bench load
+.PHONY: run build test check generate e2e fuzz bench bench-compare load
 
 ## run: build, fill the embedded database with demo data (once) and serve on http://localhost:8080
 run: build
@@ -34,6 +34,14 @@ e2e:
 BENCH_FLAGS ?=
 bench: build
 	$(GO) run ./bench $(BENCH_FLAGS)
+
+## bench-compare: the bench for git revision REV (A) and for the working tree (B) on copies of
+## one seeded database, interleaved A B A B A B, each phase's median and the ratio B/A,
+## CPU per request included; about 10 minutes. E.g. make bench-compare REV=main BENCH_FLAGS="-dbs postgres"
+REV ?=
+bench-compare: build
+	@test -n "$(REV)" || { echo "usage: make bench-compare REV=<git revision> [BENCH_FLAGS=...]"; exit 2; }
+	$(GO) run ./bench -compare "$(REV)" $(BENCH_FLAGS)
 
 ## load: GET /dashboard at a steady LOAD_RATE per second for LOAD_TIME on loopback (SQLite,
 ## small seeded scale); fails on any error. More: LOAD_FLAGS="-dbs postgres -scale 0.1"

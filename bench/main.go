@@ -7,7 +7,8 @@
 // that the dashboard's cost does not grow with the data.
 //
 // With -load it runs the load test instead: the dashboard at a steady rate for a fixed
-// time, failing on any error.
+// time, failing on any error. With -compare REV it measures the build of a git revision
+// against the working tree's, interleaved on the same data (see compare.go).
 //
 // Run it with `make bench` and `make load` (see the README for the flags).
 package main
@@ -51,7 +52,10 @@ func main() {
 	load := flag.Duration("load", 0, "run the load test for this long instead of the benchmark")
 	rate := flag.Int("rate", 200, "requests per second of the load test")
 	keep := flag.Bool("keep", false, "only seed each database at -scale, keep it and say where it is (to look at query plans)")
-	timeout := flag.Duration("timeout", 20*time.Minute, "give up (and clean up) after this long")
+	timeout := flag.Duration("timeout", 20*time.Minute, "give up (and clean up) after this long (default 60m with -compare)")
+	compareRev := flag.String("compare", "", "compare the build of this git revision (A) with -bin (B) on one seeded database per -dbs, interleaved over -rounds")
+	rounds := flag.Int("rounds", 3, "with -compare, how many times each build is measured")
+	instructions := flag.Bool("instructions", false, "with -compare, also count each build's instructions per request under valgrind's callgrind (a few minutes more)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -60,6 +64,9 @@ func main() {
 	// and stops its server.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if *compareRev != "" && !set["timeout"] {
+		*timeout = time.Hour
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	rc := runConfig{scale: *scaleFlag, duration: *duration, bin: *bin, pgURL: *pgURL}
@@ -73,6 +80,11 @@ func main() {
 			*dbs = "sqlite"
 		}
 		err = loadTests(ctx, rc, strings.Split(*dbs, ","), *load, *rate)
+	case *compareRev != "":
+		var a compareBuild
+		if a, err = buildRevision(ctx, *compareRev); err == nil {
+			err = compare(ctx, rc, strings.Split(*dbs, ","), a, compareBuild{label: "working tree", bin: rc.bin}, *rounds, *instructions)
+		}
 	case *keep:
 		err = keepSeeded(ctx, rc, strings.Split(*dbs, ","))
 	default:
@@ -146,11 +158,17 @@ type result struct {
 	scale    float64
 	seedTime time.Duration
 	// alone is the dashboard's latency with one client: the cost of one page, no queueing.
-	alone      time.Duration
-	dashboard  loadResult
-	queue      loadResult
-	ingestRate float64
-	payRate    float64
+	alone        time.Duration
+	dashboard    loadResult
+	dashboardCPU cpuCost
+	queue        loadResult
+	queueCPU     cpuCost
+	ingestRate   float64
+	// ingestCPU is per batch of 1000 events.
+	ingestCPU cpuCost
+	payRate   float64
+	// payCPU is the pay command's own CPU time.
+	payCPU     time.Duration
 	peakRSSKiB int64
 }
 
@@ -189,15 +207,20 @@ func prepare(ctx context.Context, rc runConfig) (*env, time.Duration, error) {
 }
 
 func measure(ctx context.Context, rc runConfig) (result, error) {
-	res := result{dialect: rc.dialect, scale: rc.scale}
 	e, seedTime, err := prepare(ctx, rc)
 	if err != nil {
-		return res, err
+		return result{dialect: rc.dialect, scale: rc.scale}, err
 	}
 	defer e.cleanup()
+	fmt.Fprintf(os.Stderr, "   seeded in %s\n", seedTime.Round(time.Second))
+	res, err := measureOn(ctx, rc, e)
 	res.seedTime = seedTime
-	fmt.Fprintf(os.Stderr, "   seeded in %s\n", res.seedTime.Round(time.Second))
+	return res, err
+}
 
+// measureOn runs rc.bin on the seeded database of e and measures each phase.
+func measureOn(ctx context.Context, rc runConfig, e *env) (result, error) {
+	res := result{dialect: rc.dialect, scale: rc.scale}
 	srv, err := startServer(rc.bin, e.vars)
 	if err != nil {
 		return res, err
@@ -219,7 +242,8 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 	fmt.Fprintf(os.Stderr, "   dashboard, one client: p50 %s\n", ms(res.alone))
 	cpu := meter.read()
 	res.dashboard = attack(ctx, srv.url+"/dashboard", referrers, rc.duration)
-	fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s; CPU per request: %s\n", clients, res.dashboard, meter.since(cpu, res.dashboard.requests))
+	res.dashboardCPU = meter.since(cpu, res.dashboard.requests)
+	fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s; CPU per request: %s\n", clients, res.dashboard, res.dashboardCPU)
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
@@ -233,16 +257,18 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 		}
 		cpu := meter.read()
 		res.queue = attack(ctx, srv.url+"/admin/payouts", []string{admin}, rc.duration)
-		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, meter.since(cpu, res.queue.requests))
+		res.queueCPU = meter.since(cpu, res.queue.requests)
+		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, res.queueCPU)
 		cpu = meter.read()
 		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, ingestBatches); err != nil {
 			return res, fmt.Errorf("ingest: %w", err)
 		}
-		fmt.Fprintf(os.Stderr, "   ingestion %.0f events/s; CPU per batch of 1000: %s\n", res.ingestRate, meter.since(cpu, ingestBatches))
-		if res.payRate, err = pay(ctx, rc.bin, e.vars, payMonth(e.seededAt), e.scale.Approved); err != nil {
+		res.ingestCPU = meter.since(cpu, ingestBatches)
+		fmt.Fprintf(os.Stderr, "   ingestion %.0f events/s; CPU per batch of 1000: %s\n", res.ingestRate, res.ingestCPU)
+		if res.payRate, res.payCPU, err = pay(ctx, rc.bin, e.vars, payMonth(e.seededAt), e.scale.Approved); err != nil {
 			return res, err
 		}
-		fmt.Fprintf(os.Stderr, "   batch payment %.0f payouts/s\n", res.payRate)
+		fmt.Fprintf(os.Stderr, "   batch payment %.0f payouts/s; the command's CPU: %s\n", res.payRate, res.payCPU.Round(time.Millisecond))
 	}
 	res.peakRSSKiB = srv.peakRSS()
 	return res, nil
@@ -252,19 +278,20 @@ func measure(ctx context.Context, rc runConfig) (result, error) {
 const ingestBatches = 20
 
 // pay runs `referrals payouts pay` on the seeded batch, checks it paid every approved
-// payout, and returns payouts per second.
-func pay(ctx context.Context, bin string, vars []string, month string, want int) (float64, error) {
+// payout, and returns payouts per second and the CPU time the command used (user and
+// system).
+func pay(ctx context.Context, bin string, vars []string, month string, want int) (float64, time.Duration, error) {
 	start := time.Now()
-	out, err := run(ctx, bin, vars, "payouts", "pay", "--month", month)
+	out, state, err := runState(ctx, bin, vars, "payouts", "pay", "--month", month)
 	elapsed := time.Since(start)
 	if err != nil {
-		return 0, fmt.Errorf("payouts pay: %v: %s", err, tail(out))
+		return 0, 0, fmt.Errorf("payouts pay: %v: %s", err, tail(out))
 	}
-	summary := fmt.Sprintf("batch %s: paid %s payouts,", month, strconv.FormatInt(int64(want), 10))
+	summary := fmt.Sprintf("batch %s: paid %s payouts,", month, strconv.Itoa(want))
 	if !strings.Contains(out, summary) || strings.Count(out, "paid payout ") != want {
-		return 0, fmt.Errorf("payouts pay did not pay the %d approved payouts: %s", want, tail(out))
+		return 0, 0, fmt.Errorf("payouts pay did not pay the %d approved payouts: %s", want, tail(out))
 	}
-	return float64(want) / elapsed.Seconds(), nil
+	return float64(want) / elapsed.Seconds(), state.UserTime() + state.SystemTime(), nil
 }
 
 // tail is the end of a command's output, for an error message.
@@ -363,12 +390,18 @@ const commandTimeout = 5 * time.Minute
 
 // run runs the binary to completion and returns its combined output.
 func run(ctx context.Context, bin string, env []string, args ...string) (string, error) {
+	out, _, err := runState(ctx, bin, env, args...)
+	return out, err
+}
+
+// runState is run, also returning how the process ended (its CPU time among others).
+func runState(ctx context.Context, bin string, env []string, args ...string) (string, *os.ProcessState, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return string(out), cmd.ProcessState, err
 }
 
 // server is a running `referrals serve`.
@@ -378,6 +411,12 @@ type server struct {
 }
 
 func startServer(bin string, env []string) (*server, error) {
+	return startCommand([]string{bin, "serve"}, env, 30*time.Second)
+}
+
+// startCommand starts the server with the command line args (the binary and "serve",
+// perhaps after a wrapper) and waits up to wait for it to be ready.
+func startCommand(args []string, env []string, wait time.Duration) (*server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -385,7 +424,7 @@ func startServer(bin string, env []string) (*server, error) {
 	addr := ln.Addr().String()
 	ln.Close()
 	u := "http://" + addr
-	cmd := exec.Command(bin, "serve")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(env, "ADDR="+addr, "BASE_URL="+u)
 	// The server goes when the bench goes, however it ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -395,17 +434,16 @@ func startServer(bin string, env []string) (*server, error) {
 		return nil, err
 	}
 	s := &server{cmd: cmd, url: u}
-	for range 300 {
+	for start := time.Now(); time.Since(start) < wait; time.Sleep(100 * time.Millisecond) {
 		if res, err := httpClient.Get(u + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				return s, nil
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 	s.stop()
-	return nil, errors.New("the server did not become ready in 30 s")
+	return nil, fmt.Errorf("the server did not become ready in %s", wait)
 }
 
 func (s *server) stop() {
@@ -499,13 +537,15 @@ func signIn(base, email string) (string, error) {
 
 func printTable(w io.Writer, rows []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "database\tscale\tseed\tdashboard 1 client p50\t50 clients req/s\tp50\tp99\terrors\tqueue req/s\tp50\tp99\terrors\tingest events/s\tpay payouts/s\tpeak RSS MB\t")
+	fmt.Fprintln(tw, "database\tscale\tseed\tdashboard 1 client p50\t50 clients req/s\tp50\tp99\terrors\tCPU/req server\tPG\tqueue req/s\tp50\tp99\terrors\tingest events/s\tCPU/1000 server\tPG\tpay payouts/s\tpay CPU\tpeak RSS MB\t")
 	for _, r := range rows {
-		dash := []string{ms(r.alone), fmt.Sprintf("%.0f", r.dashboard.throughput), ms(r.dashboard.p50), ms(r.dashboard.p99), fmt.Sprint(r.dashboard.errors)}
-		rest := []string{"-", "-", "-", "-", "-", "-"}
+		dash := []string{ms(r.alone), fmt.Sprintf("%.0f", r.dashboard.throughput), ms(r.dashboard.p50), ms(r.dashboard.p99), fmt.Sprint(r.dashboard.errors),
+			ms2(r.dashboardCPU.server), dbCPU(r.dashboardCPU)}
+		rest := []string{"-", "-", "-", "-", "-", "-", "-", "-", "-"}
 		if r.queue.requests > 0 {
 			rest = []string{fmt.Sprintf("%.0f", r.queue.throughput), ms(r.queue.p50), ms(r.queue.p99), fmt.Sprint(r.queue.errors),
-				fmt.Sprintf("%.0f", r.ingestRate), fmt.Sprintf("%.0f", r.payRate)}
+				fmt.Sprintf("%.0f", r.ingestRate), ms(r.ingestCPU.server), dbCPU(r.ingestCPU), fmt.Sprintf("%.0f", r.payRate),
+				fmt.Sprintf("%.2fs", r.payCPU.Seconds())}
 		}
 		fmt.Fprintf(tw, "%s\t%g\t%s\t%s\t%s\t%.0f\t\n", r.dialect, r.scale, r.seedTime.Round(time.Second),
 			strings.Join(dash, "\t"), strings.Join(rest, "\t"), float64(r.peakRSSKiB)/1024)
@@ -573,25 +613,47 @@ func (m *cpuMeter) read() cpuReading {
 	return r
 }
 
-// since describes the CPU time per request of the n requests made since start.
-func (m *cpuMeter) since(start cpuReading, n uint64) string {
+// cpuCost is the CPU time per request (or per batch) of the server and of PostgreSQL
+// (zero on SQLite, whose work is the server's).
+type cpuCost struct {
+	server, db time.Duration
+	postgres   bool
+}
+
+func (c cpuCost) String() string {
+	if !c.postgres {
+		return "server " + ms2(c.server)
+	}
+	return "server " + ms2(c.server) + ", PostgreSQL " + ms2(c.db)
+}
+
+// since is the CPU time per request of the n requests made since start.
+func (m *cpuMeter) since(start cpuReading, n uint64) cpuCost {
 	if n == 0 {
-		return "-"
+		return cpuCost{}
 	}
 	now := m.read()
 	var db time.Duration
 	for pid, t := range now.db {
 		db += t - start.db[pid]
 	}
-	per := func(d time.Duration) string {
-		return fmt.Sprintf("%.2fms", float64(d)/float64(n)/float64(time.Millisecond))
+	return cpuCost{server: (now.app - start.app) / time.Duration(n), db: db / time.Duration(n), postgres: m.pg != nil}
+}
+
+// dbCPU is PostgreSQL's part of a CPU cost, "-" on SQLite.
+func dbCPU(c cpuCost) string {
+	if !c.postgres {
+		return "-"
 	}
-	if m.pg == nil {
-		return "server " + per(now.app-start.app)
+	if c.db >= 10*time.Millisecond {
+		return ms(c.db)
 	}
-	return "server " + per(now.app-start.app) + ", PostgreSQL " + per(db)
+	return ms2(c.db)
 }
 
 func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
+
+// ms2 is ms with two decimals, for CPU times per request.
+func ms2(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }

@@ -49,7 +49,7 @@ func TestFreelancersGet403OnAdminPages(t *testing.T) {
 func TestAdminsReachTheAdminPagesAndAreKeptOffTheDashboard(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		a.createUser(t, models.NewUser{Email: "staff@example.com", Admin: true})
+		a.createUser(t, models.NewUser{Email: "staff@example.com", Role: models.RoleOwner})
 		b := a.browser(t)
 		b.signIn("staff@example.com", "correct horse", "/admin")
 		if res := b.get("/admin"); res.status != http.StatusOK {

@@ -39,7 +39,7 @@ func (h *Handler) adminPayBatch(c echo.Context) error {
 	if _, err := models.ParseBatchMonth(month); err != nil {
 		return models.ErrNotFound
 	}
-	res, err := h.store.PayBatch(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), month)
+	res, err := h.store.PayBatch(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), month)
 	if err != nil {
 		return err
 	}

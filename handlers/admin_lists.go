@@ -121,7 +121,7 @@ func (h *Handler) adminRetryEmail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = h.store.RetryEmail(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), id)
+	err = h.store.RetryEmail(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), id)
 	target := fmt.Sprintf("/admin/outbox/%d", id)
 	switch {
 	case errors.Is(err, models.ErrEmailNotFailed):

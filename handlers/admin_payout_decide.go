@@ -22,7 +22,7 @@ func (h *Handler) adminApprovePayout(c echo.Context) error {
 		return err
 	}
 	back := returnTo(c, fmt.Sprintf("/admin/payouts/%d", id))
-	p, err := h.store.Approve(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), id)
+	p, err := h.store.Approve(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), id)
 	switch {
 	case errors.Is(err, models.ErrAlreadyDecided):
 		return h.redirectWithFlash(c, back, views.FlashInfo, fmt.Sprintf("Payout %d was already decided; nothing changed.", id))
@@ -42,7 +42,7 @@ func (h *Handler) adminRejectPayout(c echo.Context) error {
 	}
 	reason := c.FormValue("reason")
 	back := returnTo(c, fmt.Sprintf("/admin/payouts/%d", id))
-	_, err = h.store.Reject(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), id, reason)
+	_, err = h.store.Reject(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), id, reason)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		m := views.AdminPayoutModel{Reason: reason, ReasonError: fe["reason"], Next: safeNext(c.FormValue("next"))}
 		return h.renderPayout(c, http.StatusUnprocessableEntity, m, id)
@@ -99,7 +99,7 @@ func (h *Handler) decidePayouts(c echo.Context, verb string, decide func(models.
 	if len(ids) > models.MaxBulkDecisions {
 		return h.redirectWithFlash(c, back, views.FlashError, fmt.Sprintf("Decide at most %d payouts at once.", models.MaxBulkDecisions))
 	}
-	outcomes, err := decide(models.AdminActor(*currentUser(c), c.RealIP()), ids)
+	outcomes, err := decide(models.StaffActor(*currentUser(c), c.RealIP()), ids)
 	if err != nil || outcomes == nil {
 		return err
 	}

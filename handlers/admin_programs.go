@@ -37,7 +37,7 @@ func (h *Handler) adminNewProgram(c echo.Context) error {
 // adminCreateProgram creates a program, or shows the form again with what to fix.
 func (h *Handler) adminCreateProgram(c echo.Context) error {
 	in := programInput(c)
-	p, err := h.store.CreateProgram(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), in)
+	p, err := h.store.CreateProgram(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return render(c, http.StatusUnprocessableEntity, views.AdminProgramNew(h.page(c, "New program", "/admin/programs"), views.ProgramForm{Input: in, Errors: fe}))
 	}
@@ -69,7 +69,7 @@ func (h *Handler) renderProgram(c echo.Context, status int, form *views.ProgramF
 func (h *Handler) adminUpdateProgram(c echo.Context) error {
 	in := programInput(c)
 	slug := c.Param("slug")
-	p, err := h.store.UpdateProgram(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), slug, in)
+	p, err := h.store.UpdateProgram(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), slug, in)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		in.Slug = slug
 		return h.renderProgram(c, http.StatusUnprocessableEntity, &views.ProgramForm{Input: in, Errors: fe})
@@ -112,14 +112,14 @@ func splitList(s string) []string {
 // adminInviteProgram runs R2's invitations and says how many went out.
 func (h *Handler) adminInviteProgram(c echo.Context) error {
 	slug := c.Param("slug")
-	n, err := h.store.InviteProgram(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), slug)
+	n, err := h.store.InviteProgram(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), slug)
 	return h.afterRun(c, slug, err, views.Plural(int64(n), "invitation", "invitations")+" sent.")
 }
 
 // adminRemindProgram sends the due reminders and says how many went out.
 func (h *Handler) adminRemindProgram(c echo.Context) error {
 	slug := c.Param("slug")
-	n, err := h.store.SendReminders(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), slug)
+	n, err := h.store.SendReminders(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), slug)
 	return h.afterRun(c, slug, err, views.Plural(int64(n), "reminder", "reminders")+" sent.")
 }
 

@@ -19,7 +19,7 @@ import (
 // signedInAdmin is a browser signed in as program staff.
 func signedInAdmin(t *testing.T, a *app) *browser {
 	t.Helper()
-	a.createUser(t, models.NewUser{Email: "staff@example.com", Name: "Avery Admin", Admin: true})
+	a.createUser(t, models.NewUser{Email: "staff@example.com", Name: "Avery Admin", Role: models.RoleOwner})
 	b := a.browser(t)
 	b.signIn("staff@example.com", "correct horse", "/admin")
 	return b

@@ -268,7 +268,7 @@ func TestTheAPIAnswersEachEventInOrder(t *testing.T) {
 func TestTheAPIUpsertsFreelancersByEmail(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		a.createUser(t, models.NewUser{Email: "staff@example.com", Admin: true})
+		a.createUser(t, models.NewUser{Email: "staff@example.com", Role: models.RoleOwner})
 		body := []byte(`{"freelancers": [
 			{"email": "Lee@example.com", "name": "Lee Chen", "country": "US", "top_rated": true, "email_opt_out": false, "client_account_id": "cl_lee"},
 			{"email": "lee@example.com", "email_opt_out": true},

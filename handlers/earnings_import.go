@@ -36,7 +36,7 @@ func (h *Handler) earningsImport(c echo.Context) error {
 	file, err := models.ParseEarningsCSV(m.FileName, f)
 	var sum models.ImportSummary
 	if err == nil {
-		sum, err = h.store.ImportEarnings(c.Request().Context(), models.AdminActor(*currentUser(c), c.RealIP()), file)
+		sum, err = h.store.ImportEarnings(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), file)
 	}
 	var bad models.BadRows
 	switch {

@@ -20,7 +20,11 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	}
 	status, message := http.StatusInternalServerError, "Something went wrong on our side. Please try again in a moment."
 	var he *echo.HTTPError
+	var denied *models.ForbiddenError
 	switch {
+	case errors.As(err, &denied): // the Store refused what the routes let through
+		h.handleError(forbidden(denied.Permission), c)
+		return
 	case errors.Is(err, models.ErrNotFound):
 		status, message = http.StatusNotFound, "We couldn't find that page."
 	case models.IsUnavailable(err):

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labstack/echo/v4"
 	"golang.org/x/net/html"
 
 	"referrals/handlers"
@@ -23,6 +24,7 @@ func TestMain(m *testing.M) { os.Exit(modelstest.Run(m)) }
 // app is the real router on a real database, served over loopback.
 type app struct {
 	*modelstest.DB
+	router *echo.Echo
 	server *httptest.Server
 }
 
@@ -44,7 +46,7 @@ func newApp(t *testing.T, db *modelstest.DB, options ...func(*handlers.Options))
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &app{DB: db, server: srv}
+	return &app{DB: db, router: e, server: srv}
 }
 
 // browser is a client with its own cookies that does not follow redirects, so tests see

@@ -20,7 +20,7 @@ func homePath(u *models.User) string {
 	switch {
 	case u == nil:
 		return "/login"
-	case u.IsAdmin():
+	case u.IsStaff():
 		return "/admin"
 	}
 	return "/dashboard"

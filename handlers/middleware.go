@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"referrals/models"
 	"referrals/views"
 )
 
@@ -96,25 +97,45 @@ func (h *Handler) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireFreelancer lets freelancers through. An admin is never a referrer, so an admin
-// is sent to the admin pages instead.
+// requireFreelancer lets freelancers through. Staff are never referrers, so staff are
+// sent to the admin pages instead.
 func (h *Handler) requireFreelancer(next echo.HandlerFunc) echo.HandlerFunc {
 	return h.requireUser(func(c echo.Context) error {
-		if currentUser(c).IsAdmin() {
+		if currentUser(c).IsStaff() {
 			return c.Redirect(http.StatusSeeOther, "/admin")
 		}
 		return next(c)
 	})
 }
 
-// requireAdmin lets admins through and answers 403 to everyone else signed in (R15).
-func (h *Handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+// requireStaff lets program staff of every role through (every staff role reads every
+// admin page) and answers 403 to everyone else signed in (R15).
+func (h *Handler) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return h.requireUser(func(c echo.Context) error {
-		if !currentUser(c).IsAdmin() {
+		if !currentUser(c).IsStaff() {
 			return echo.NewHTTPError(http.StatusForbidden, "This page is for program staff.")
 		}
 		return next(c)
 	})
+}
+
+// requirePermission lets through only staff whose role may take actions needing p
+// (SPEC §5 "Who may do what"), and answers 403 to the rest. It comes after requireStaff.
+// The Store checks the same permission again in the method the handler calls.
+func (h *Handler) requirePermission(p models.Permission) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if u := currentUser(c); u == nil || !u.Role.May(p) {
+				return forbidden(p)
+			}
+			return next(c)
+		}
+	}
+}
+
+// forbidden is the 403 of a staff action outside the viewer's role.
+func forbidden(p models.Permission) error {
+	return echo.NewHTTPError(http.StatusForbidden, "Your role does not allow this: only "+views.RolesThatMay(p)+" may "+string(p)+".")
 }
 
 // requestLog logs each request once, with its id, status, time and any error.

@@ -34,7 +34,7 @@ func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 		JSURL:  h.assets.URL("app.js"),
 	}
 	if u := currentUser(c); u != nil {
-		p.User = &views.Viewer{Name: u.Name, Email: u.Email, Admin: u.IsAdmin()}
+		p.User = &views.Viewer{Name: u.Name, Email: u.Email, Role: u.Role}
 	}
 	if flash, err := h.takeFlash(c); err == nil {
 		p.Flash = flash

@@ -5,6 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+
+	"referrals/models"
 )
 
 // routes lists every route, grouped as SPEC §4 groups them. The middleware of each group
@@ -50,32 +52,42 @@ func (h *Handler) routes(e *echo.Echo) {
 	freelancer.GET("/dashboard", h.dashboard)
 	freelancer.GET("/transactions", h.transactions)
 
-	// Program staff: anonymous visitors go to /login, freelancers get 403.
-	admin := web.Group("/admin", h.requireAdmin)
-	admin.GET("", h.adminOverview)
-	admin.GET("/payouts", h.adminPayouts)
-	admin.POST("/payouts/approve", h.adminApprovePayouts)
-	admin.POST("/payouts/reject", h.adminRejectPayouts)
-	admin.GET("/payouts/:id", h.adminPayout)
-	admin.POST("/payouts/:id/approve", h.adminApprovePayout)
-	admin.POST("/payouts/:id/reject", h.adminRejectPayout)
-	admin.GET("/batches", h.adminBatches)
-	admin.GET("/batches/:month", h.adminBatch)
-	admin.POST("/batches/:month/pay", h.adminPayBatch)
-	admin.GET("/batches/:month/export.csv", h.adminExportBatch)
-	admin.GET("/programs", h.adminPrograms)
-	admin.POST("/programs", h.adminCreateProgram)
-	admin.GET("/programs/new", h.adminNewProgram)
-	admin.GET("/programs/:slug", h.adminProgram)
-	admin.POST("/programs/:slug", h.adminUpdateProgram)
-	admin.POST("/programs/:slug/invite", h.adminInviteProgram)
-	admin.POST("/programs/:slug/remind", h.adminRemindProgram)
-	admin.GET("/referrals", h.adminReferrals)
-	admin.GET("/audit", h.adminAudit)
-	admin.GET("/outbox", h.adminOutbox)
-	admin.GET("/outbox/:id", h.adminEmail)
-	admin.GET("/outbox/:id/html", h.adminEmailHTML)
-	admin.POST("/outbox/:id/retry", h.adminRetryEmail)
-	admin.GET("/earnings/import", h.earningsImportPage)
-	admin.POST("/earnings/import", h.earningsImport)
+	// Program staff: anonymous visitors go to /login, freelancers get 403. Every staff
+	// role reads every admin page and CSV; each action that changes money or settings
+	// names the permission it needs (SPEC §5 "Who may do what"), and a role without it
+	// gets 403. The Store method behind each action checks the same permission again.
+	// Permissions are given per route rather than by sub-group, so that each line says
+	// who may use it and no sub-group's catch-all decides a path it does not serve.
+	decide := h.requirePermission(models.DecidePayouts)     // reviewer, owner
+	pay := h.requirePermission(models.PayBatches)           // finance, owner
+	importing := h.requirePermission(models.ImportEarnings) // finance, owner
+	programs := h.requirePermission(models.ManagePrograms)  // owner
+	retry := h.requirePermission(models.RetryEmails)        // owner
+	staff := web.Group("/admin", h.requireStaff)
+	staff.GET("", h.adminOverview)
+	staff.GET("/payouts", h.adminPayouts)
+	staff.POST("/payouts/approve", h.adminApprovePayouts, decide)
+	staff.POST("/payouts/reject", h.adminRejectPayouts, decide)
+	staff.GET("/payouts/:id", h.adminPayout)
+	staff.POST("/payouts/:id/approve", h.adminApprovePayout, decide)
+	staff.POST("/payouts/:id/reject", h.adminRejectPayout, decide)
+	staff.GET("/batches", h.adminBatches)
+	staff.GET("/batches/:month", h.adminBatch)
+	staff.POST("/batches/:month/pay", h.adminPayBatch, pay)
+	staff.GET("/batches/:month/export.csv", h.adminExportBatch)
+	staff.GET("/programs", h.adminPrograms)
+	staff.POST("/programs", h.adminCreateProgram, programs)
+	staff.GET("/programs/new", h.adminNewProgram)
+	staff.GET("/programs/:slug", h.adminProgram)
+	staff.POST("/programs/:slug", h.adminUpdateProgram, programs)
+	staff.POST("/programs/:slug/invite", h.adminInviteProgram, programs)
+	staff.POST("/programs/:slug/remind", h.adminRemindProgram, programs)
+	staff.GET("/referrals", h.adminReferrals)
+	staff.GET("/audit", h.adminAudit)
+	staff.GET("/outbox", h.adminOutbox)
+	staff.GET("/outbox/:id", h.adminEmail)
+	staff.GET("/outbox/:id/html", h.adminEmailHTML)
+	staff.POST("/outbox/:id/retry", h.adminRetryEmail, retry)
+	staff.GET("/earnings/import", h.earningsImportPage)
+	staff.POST("/earnings/import", h.earningsImport, importing)
 }

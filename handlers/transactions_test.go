@@ -72,7 +72,7 @@ func TestTransactionsAreForSignedInFreelancers(t *testing.T) {
 		if res := a.browser(t).get("/transactions"); res.status != http.StatusSeeOther || res.location != "/login?next=%2Ftransactions" {
 			t.Errorf("anonymous: %d to %q", res.status, res.location)
 		}
-		a.createUser(t, models.NewUser{Email: "staff@example.com", Admin: true})
+		a.createUser(t, models.NewUser{Email: "staff@example.com", Role: models.RoleOwner})
 		b := a.browser(t)
 		b.signIn("staff@example.com", "correct horse", "/admin")
 		if res := b.get("/transactions"); res.status != http.StatusSeeOther || res.location != "/admin" {

@@ -62,7 +62,7 @@ func (w *remindersWorker) Work(ctx context.Context, _ *river.Job[SendRemindersAr
 	if err != nil {
 		return err
 	}
-	actor := models.Actor{Label: "scheduled reminders"}
+	actor := models.SystemActor("scheduled reminders")
 	var errs []error
 	for _, p := range programs {
 		if !p.Open(w.store.Now()) {

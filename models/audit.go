@@ -10,19 +10,28 @@ import (
 	"gorm.io/gorm"
 )
 
-// Actor is who performs an admin action: a signed-in admin (with the IP they came from)
-// or an operator at the command line.
+// Actor is who performs a staff action: a signed-in member of staff (with the IP they
+// came from) or an operator at the command line. Every Store method that changes money
+// or settings takes one and refuses it (ForbiddenError) unless its Role may.
 type Actor struct {
 	UserID int64 // 0 for the command line
 	Label  string
+	Role   Role
 	IP     string
 }
 
-// CLIActor is the operator running the referrals command.
-func CLIActor() Actor { return Actor{Label: "cli"} }
+// CLIActor is the operator running the referrals command, who holds the database's keys
+// and so may do anything an owner may.
+func CLIActor() Actor { return SystemActor("cli") }
 
-// AdminActor is a signed-in admin acting from ip.
-func AdminActor(u User, ip string) Actor { return Actor{UserID: u.ID, Label: u.Email, IP: ip} }
+// SystemActor is the product itself doing what its owners set up (the command line, a
+// scheduled job), named label in the audit log. It may do anything an owner may.
+func SystemActor(label string) Actor { return Actor{Label: label, Role: RoleOwner} }
+
+// StaffActor is a signed-in user acting from ip, with the role they have.
+func StaffActor(u User, ip string) Actor {
+	return Actor{UserID: u.ID, Label: u.Email, Role: u.Role, IP: ip}
+}
 
 // AuditEvent records one admin action (R14). The table refuses updates and deletes.
 type AuditEvent struct {

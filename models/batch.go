@@ -280,7 +280,8 @@ type BatchPayment struct {
 
 // payChunk is how many payouts one pay transaction takes: large enough that a batch of
 // ten thousand is a hundred transactions of a few set-based statements each, small
-// enough that a crash loses a moment's work and concurrent runs interleave.
+// enough that a crash loses a moment's work and concurrent runs interleave. Tests make
+// it smaller (Store.payChunk) to break a run between two chunks.
 const payChunk = 100
 
 // PayBatch applies R11's payment to batch month (YYYY-MM): each approved payout gets one
@@ -299,6 +300,9 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 // committed, for a caller that reports progress (nil calls nothing).
 func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, paid func(PaidPayout)) (BatchPayment, error) {
 	res := BatchPayment{Month: month}
+	if err := actor.may(PayBatches); err != nil {
+		return res, err
+	}
 	if _, err := ParseBatchMonth(month); err != nil {
 		return res, err
 	}
@@ -307,7 +311,7 @@ func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, pai
 		var ids []int64
 		err := s.db.WithContext(ctx).Model(&Payout{}).
 			Where("batch_month = ? AND status = ? AND id > ?", month, PayoutApproved, last).
-			Order("id").Limit(payChunk).Pluck("id", &ids).Error
+			Order("id").Limit(s.payChunk).Pluck("id", &ids).Error
 		if err != nil {
 			return res, fmt.Errorf("pay batch %s: %w", month, err)
 		}

@@ -177,31 +177,28 @@ func TestPayRunKilledMidwayThenRerunPaysEachPayoutOnce(t *testing.T) {
 		march := approvedInMarch(t, db, 5)
 		db.Clock.Set(time.Date(2019, 4, 3, 18, 0, 0, 0, time.UTC))
 
-		broken := storeWith(t, db, &failingJobs{Jobs: realQueue(t, db), after: 2})
+		// Two payouts per transaction; the fourth email's delivery job fails: the first chunk (two
+		// payouts) has committed, the second breaks midway and is undone whole.
+		broken := storeWith(t, db, &failingJobs{Jobs: realQueue(t, db), after: 3})
+		broken.SetPayChunk(2)
 		res, err := broken.PayBatch(ctx, admin, "2019-03")
 		if err == nil {
 			t.Fatal("the broken run reported success")
 		}
-		// The transaction that met the failure is undone whole (payouts are paid a chunk
-		// at a time): what the run reports paid is exactly what has a credit and an
-		// email, and every other payout is still approved.
-		paid := int64(len(res.Paid))
-		if paid > 2 {
-			t.Fatalf("the broken run reported %d paid, but the third email's delivery job failed", paid)
+		if len(res.Paid) != 2 || res.Paid[0].PayoutID != march[0].Payout || res.Paid[1].PayoutID != march[1].Payout {
+			t.Fatalf("the broken run reported %+v paid, want the first chunk's two payouts", res.Paid)
 		}
-		if n, _ := ledgerTotal(t, db); n != paid {
-			t.Fatalf("%d credits after the broken run, which reported %d paid", n, paid)
+		assertPaidOnce(t, db, march[:2])
+		if n := db.Count(t, "payouts", "status = 'approved'"); n != 3 {
+			t.Fatalf("%d payouts left approved, want 3", n)
 		}
-		if n := db.Count(t, "payouts", "status = 'approved'"); n != 5-paid {
-			t.Fatalf("%d payouts left approved, want %d", n, 5-paid)
-		}
-		if n := db.Count(t, "emails", "kind = 'credit_paid'"); n != paid {
-			t.Fatalf("%d credit-paid emails, want %d", n, paid)
+		if n := db.Count(t, "emails", "kind = 'credit_paid'"); n != 2 {
+			t.Fatalf("%d credit-paid emails, want 2", n)
 		}
 
 		rerun, err := db.Store.PayBatch(ctx, admin, "2019-03")
-		if err != nil || int64(len(rerun.Paid)) != 5-paid {
-			t.Fatalf("rerun paid %d, %v; want the %d left", len(rerun.Paid), err, 5-paid)
+		if err != nil || len(rerun.Paid) != 3 {
+			t.Fatalf("rerun paid %d, %v; want the 3 left", len(rerun.Paid), err)
 		}
 		assertPaidOnce(t, db, march)
 	})
@@ -213,15 +210,20 @@ func TestPayRunCancelledInsideAPaymentLosesNothing(t *testing.T) {
 		march := approvedInMarch(t, db, 4)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		// The process is stopped while the second payment's transaction is open.
+		// One payout per transaction; the process is stopped while the second payment's
+		// transaction is open.
 		broken := storeWith(t, db, &failingJobs{Jobs: realQueue(t, db), after: 1, onFail: cancel})
+		broken.SetPayChunk(1)
 		res, err := broken.PayBatch(ctx, admin, "2019-03")
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled run: %v, want context.Canceled", err)
 		}
-		paid := db.Count(t, "payouts", "status = 'paid'")
-		if credits, _ := ledgerTotal(t, db); credits != paid || paid != int64(len(res.Paid)) || paid > 2 {
-			t.Fatalf("after the cancelled run: %d paid, %d credits, %d reported", paid, credits, len(res.Paid))
+		if len(res.Paid) != 1 || res.Paid[0].PayoutID != march[0].Payout {
+			t.Fatalf("the cancelled run reported %+v paid, want the first payout", res.Paid)
+		}
+		assertPaidOnce(t, db, march[:1])
+		if n := db.Count(t, "payouts", "status = 'approved'"); n != 3 {
+			t.Fatalf("%d payouts left approved, want 3", n)
 		}
 		if _, err := db.Store.PayBatch(context.Background(), admin, "2019-03"); err != nil {
 			t.Fatal(err)

@@ -599,6 +599,9 @@ type ReasonCount struct {
 // payload) nothing is applied and the refused rows come back as BadRows. Duplicates are
 // counted, not refused. The import is audited (R14).
 func (s *Store) ImportEarnings(ctx context.Context, actor Actor, file EarningsFile) (ImportSummary, error) {
+	if err := actor.may(ImportEarnings); err != nil {
+		return ImportSummary{}, err
+	}
 	var sum ImportSummary
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		results, err := s.recordEarnings(tx, file.Events)

@@ -297,6 +297,9 @@ var ErrEmailNotFailed = errors.New("the email has not failed")
 // keeps its dedupe key, hence its Message-ID. A second retry of the same failure finds
 // it queued already and answers ErrEmailNotFailed.
 func (s *Store) RetryEmail(ctx context.Context, actor Actor, id int64) error {
+	if err := actor.may(RetryEmails); err != nil {
+		return err
+	}
 	return s.transaction(ctx, func(tx *gorm.DB) error {
 		var e Email
 		if err := tx.Take(&e, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {

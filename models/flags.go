@@ -33,7 +33,8 @@ type FlagFacts struct {
 	FriendSignupIP string
 }
 
-// Flags applies R12: the fraud flags a reviewer sees on a new payout, in a fixed order.
+// Flags applies R12: the fraud flags a reviewer sees on a new payout, most severe first
+// (FlagsBySeverity).
 //
 //   - referrer_is_client: a counted earning came from the referrer's own client account.
 //   - same_ip: the friend signed up from an address the referrer used.
@@ -61,11 +62,11 @@ func Flags(f FlagFacts) []string {
 	if reached, ok := ThresholdReachedAt(f.Earnings, f.ThresholdCents); ok && reached.Before(qualified) {
 		qualified = reached
 	}
-	if qualified.Sub(f.RegisteredAt) <= FastQualification {
-		flags = append(flags, FlagFast)
-	}
 	if f.CountedCents < f.ThresholdCents {
 		flags = append(flags, FlagBelowThreshold)
+	}
+	if qualified.Sub(f.RegisteredAt) <= FastQualification {
+		flags = append(flags, FlagFast)
 	}
 	return flags
 }
@@ -113,11 +114,21 @@ func setFlag(flags []string, name string, on bool) ([]string, bool) {
 	if on {
 		out = append(out, name)
 	}
-	slices.SortStableFunc(out, func(a, b string) int { return cmp.Compare(flagOrder(a), flagOrder(b)) })
+	slices.SortStableFunc(out, func(a, b string) int { return cmp.Compare(FlagSeverity(a), FlagSeverity(b)) })
 	return out, true
 }
 
-// flagOrder is a flag's place in the order Flags lists them.
-func flagOrder(name string) int {
-	return slices.Index([]string{FlagReferrerIsClient, FlagSameIP, FlagSingleClient, FlagFast, FlagBelowThreshold}, name)
+// FlagsBySeverity lists the fraud flags most severe first: the order a payout's flags
+// are kept and shown in, and the order the review queue sorts by risk.
+func FlagsBySeverity() []string {
+	return []string{FlagReferrerIsClient, FlagSimilarEmail, FlagSameIP, FlagSingleClient, FlagBelowThreshold, FlagFast}
+}
+
+// FlagSeverity is a flag's place in FlagsBySeverity (0 is the most severe); an unknown
+// flag, like no flag, comes after every known one.
+func FlagSeverity(name string) int {
+	if i := slices.Index(FlagsBySeverity(), name); i >= 0 {
+		return i
+	}
+	return len(FlagsBySeverity())
 }

@@ -71,7 +71,7 @@ func TestFlagsApplyR12(t *testing.T) {
 			f.Earnings = []models.Earning{paid("cl_referrer", 60000, time.Hour), paid("cl_b", -20000, 2*time.Hour)}
 			f.CountedCents = 40000
 			f.ReferrerIPs = []string{"203.0.113.7"}
-		}, []string{models.FlagReferrerIsClient, models.FlagSameIP, models.FlagSingleClient, models.FlagFast, models.FlagBelowThreshold}},
+		}, []string{models.FlagReferrerIsClient, models.FlagSameIP, models.FlagSingleClient, models.FlagBelowThreshold, models.FlagFast}},
 	}
 	for _, c := range cases {
 		f := base()

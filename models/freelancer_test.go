@@ -61,7 +61,7 @@ func TestAFreelancerCreatedFromAProfileCannotSignIn(t *testing.T) {
 func TestUpsertFreelancersRefusesAdminsAndBadProfilesOneByOne(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
-		user(t, db, models.NewUser{Email: "staff@example.com", Name: "Staff", Country: "US", Admin: true})
+		user(t, db, models.NewUser{Email: "staff@example.com", Name: "Staff", Country: "US", Role: models.RoleOwner})
 		res, err := db.Store.UpsertFreelancers(ctx, []models.FreelancerProfile{
 			{Email: "staff@example.com", Name: ptr("Not Staff"), TopRated: ptr(true)},
 			{Email: "not an email", Name: ptr("X")},
@@ -89,7 +89,7 @@ func TestUpsertFreelancersRefusesAdminsAndBadProfilesOneByOne(t *testing.T) {
 				t.Errorf("profile %d: %+v, want %s %q", i, res[i], w.status, w.reason)
 			}
 		}
-		if db.Count(t, "users", "email = 'staff@example.com' AND role = 'admin' AND name = 'Staff'") != 1 {
+		if db.Count(t, "users", "email = 'staff@example.com' AND role = 'owner' AND name = 'Staff'") != 1 {
 			t.Error("an admin was changed")
 		}
 		if db.Count(t, "users", "") != 2 || db.Count(t, "users", "email = 'ok@example.com' AND name = 'First' AND country = 'US'") != 1 {

@@ -138,6 +138,9 @@ func eligibleReferrers(q *gorm.DB, p Program) *gorm.DB {
 // nobody twice: the unique (program, referrer) pair makes a second invitation impossible.
 // It reports how many it invited.
 func (s *Store) InviteProgram(ctx context.Context, actor Actor, slug string) (int, error) {
+	if err := actor.may(ManagePrograms); err != nil {
+		return 0, err
+	}
 	p, err := s.openProgram(ctx, slug)
 	if err != nil {
 		return 0, err
@@ -151,6 +154,9 @@ func (s *Store) InviteProgram(ctx context.Context, actor Actor, slug string) (in
 // runs never remind twice. Batches and audit events as InviteProgram. It reports how many
 // reminders it queued.
 func (s *Store) SendReminders(ctx context.Context, actor Actor, slug string) (int, error) {
+	if err := actor.may(ManagePrograms); err != nil {
+		return 0, err
+	}
 	p, err := s.openProgram(ctx, slug)
 	if err != nil {
 		return 0, err

@@ -67,10 +67,10 @@ func TestInviteProgramInvitesEachEligibleFreelancerOnce(t *testing.T) {
 		ctx := context.Background()
 		p := program(t, db)
 		maria := user(t, db, models.NewUser{Email: "maria@example.com", Country: "US", TopRated: true})
-		user(t, db, models.NewUser{Email: "ben@example.com", Country: "US"})                                // not Top Rated
-		user(t, db, models.NewUser{Email: "chloe@example.com", Country: "CA", TopRated: true})              // not in the U.S.
-		user(t, db, models.NewUser{Email: "staff@example.com", Country: "US", TopRated: true, Admin: true}) // an admin
-		optedOut := user(t, db, models.NewUser{Email: "quiet@example.com", Country: "US", TopRated: true})  // opted out
+		user(t, db, models.NewUser{Email: "ben@example.com", Country: "US"})                                           // not Top Rated
+		user(t, db, models.NewUser{Email: "chloe@example.com", Country: "CA", TopRated: true})                         // not in the U.S.
+		user(t, db, models.NewUser{Email: "staff@example.com", Country: "US", TopRated: true, Role: models.RoleOwner}) // an admin
+		optedOut := user(t, db, models.NewUser{Email: "quiet@example.com", Country: "US", TopRated: true})             // opted out
 		if _, err := db.Store.DB().Exec("UPDATE users SET email_opt_out = TRUE WHERE id = " + itoa(optedOut.ID)); err != nil {
 			t.Fatal(err)
 		}

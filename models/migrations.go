@@ -41,12 +41,11 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	return n + m, nil
 }
 
-// migrateSchema applies the app's own migrations.
-func (s *Store) migrateSchema(ctx context.Context) (int, error) {
-	dir := "migrations/" + string(s.dialect)
-	fsys, err := fs.Sub(migrationFiles, dir)
+// schemaMigrations is goose's provider of the app's own migrations for this database.
+func (s *Store) schemaMigrations() (*goose.Provider, error) {
+	fsys, err := fs.Sub(migrationFiles, "migrations/"+string(s.dialect))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	dialect := goose.DialectSQLite3
 	if s.dialect == Postgres {
@@ -54,7 +53,16 @@ func (s *Store) migrateSchema(ctx context.Context) (int, error) {
 	}
 	provider, err := goose.NewProvider(dialect, s.sqlDB, fsys)
 	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	return provider, nil
+}
+
+// migrateSchema applies the app's own migrations.
+func (s *Store) migrateSchema(ctx context.Context) (int, error) {
+	provider, err := s.schemaMigrations()
+	if err != nil {
+		return 0, err
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {

@@ -32,6 +32,7 @@ func PayoutStatuses() []PayoutStatus {
 // Fraud flags shown to reviewers (R12).
 const (
 	FlagReferrerIsClient = "referrer_is_client"
+	FlagSimilarEmail     = "similar_email"
 	FlagSameIP           = "same_ip"
 	FlagSingleClient     = "single_client"
 	FlagFast             = "fast"
@@ -81,6 +82,9 @@ func ValidateRejectReason(reason string) (string, error) {
 // audit event and the email telling the referrer (with the date it will be paid by)
 // commit together.
 func (s *Store) Approve(ctx context.Context, actor Actor, payoutID int64) (Payout, error) {
+	if err := actor.may(DecidePayouts); err != nil {
+		return Payout{}, err
+	}
 	return s.decide(ctx, actor, payoutID, PayoutApproved, "")
 }
 
@@ -88,6 +92,9 @@ func (s *Store) Approve(ctx context.Context, actor Actor, payoutID int64) (Payou
 // missing or overlong reason is a field error and changes nothing; a payout already
 // decided answers ErrAlreadyDecided.
 func (s *Store) Reject(ctx context.Context, actor Actor, payoutID int64, reason string) (Payout, error) {
+	if err := actor.may(DecidePayouts); err != nil {
+		return Payout{}, err
+	}
 	reason, err := ValidateRejectReason(reason)
 	if err != nil {
 		return Payout{}, err
@@ -191,12 +198,18 @@ type DecisionOutcome struct {
 // so that one payout decided elsewhere does not hold back the others. It reports one
 // outcome per distinct id, in order; it stops at the first unexpected error.
 func (s *Store) ApproveMany(ctx context.Context, actor Actor, ids []int64) ([]DecisionOutcome, error) {
+	if err := actor.may(DecidePayouts); err != nil {
+		return nil, err
+	}
 	return s.decideMany(ctx, actor, ids, PayoutApproved, "")
 }
 
 // RejectMany rejects each payout of ids for one reason, as Reject does, each in its own
 // transaction. A missing or overlong reason is a field error and changes nothing.
 func (s *Store) RejectMany(ctx context.Context, actor Actor, ids []int64, reason string) ([]DecisionOutcome, error) {
+	if err := actor.may(DecidePayouts); err != nil {
+		return nil, err
+	}
 	reason, err := ValidateRejectReason(reason)
 	if err != nil {
 		return nil, err

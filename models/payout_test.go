@@ -18,9 +18,9 @@ func staff(t *testing.T, db *modelstest.DB) models.Actor {
 	t.Helper()
 	u, err := db.Store.UserByEmail(context.Background(), "staff@example.com")
 	if err != nil {
-		u = user(t, db, models.NewUser{Email: "staff@example.com", Name: "Avery Admin", Country: "US", Admin: true})
+		u = user(t, db, models.NewUser{Email: "staff@example.com", Name: "Avery Admin", Country: "US", Role: models.RoleOwner})
 	}
-	return models.AdminActor(u, "192.0.2.1")
+	return models.StaffActor(u, "192.0.2.1")
 }
 
 // pending creates a payout pending review for a new friend of maria.

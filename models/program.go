@@ -287,6 +287,9 @@ func wholeOr(s string, def, lo, hi int, field string, fe FieldErrors) int {
 
 // CreateProgram creates a program from in. A slug already in use is a field error.
 func (s *Store) CreateProgram(ctx context.Context, actor Actor, in ProgramInput) (Program, error) {
+	if err := actor.may(ManagePrograms); err != nil {
+		return Program{}, err
+	}
 	p, err := in.program()
 	if err != nil {
 		return Program{}, err
@@ -369,6 +372,9 @@ func lockedField(setting string) string {
 // a setting friends already earn under (see lockedOnceReferred), is a field error and
 // changes nothing. The audit event lists each setting that changed, from and to.
 func (s *Store) UpdateProgram(ctx context.Context, actor Actor, slug string, in ProgramInput) (Program, error) {
+	if err := actor.may(ManagePrograms); err != nil {
+		return Program{}, err
+	}
 	in.Slug = slug
 	next, err := in.program()
 	if err != nil {

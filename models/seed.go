@@ -16,16 +16,22 @@ type DemoLogin struct {
 	Role  string
 }
 
-// demoAdminEmail marks a database as seeded with the demo.
-const demoAdminEmail = "admin@example.com"
+// demoAdminEmail, the demo's owner, marks a database as seeded with the demo.
+const (
+	demoAdminEmail    = "admin@example.com"
+	demoReviewerEmail = "reviewer@example.com"
+	demoFinanceEmail  = "finance@example.com"
+)
 
 // SeedDemo fills an empty database with a demo program whose deadline is in the future,
-// an admin, freelancers in each situation of R1 and friends Maria referred at every
+// one member of staff of each role, freelancers in each situation of R1 and friends Maria referred at every
 // stage, all through the Store's own rules. On a database that already holds the demo it
 // only returns the logins; on any other database that is not empty it refuses.
 func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, err error) {
 	logins = []DemoLogin{
-		{demoAdminEmail, "admin: reviews and pays credits"},
+		{demoAdminEmail, "staff, owner: everything, plus programs and staff"},
+		{demoReviewerEmail, "staff, reviewer: approves and rejects credits"},
+		{demoFinanceEmail, "staff, finance: pays batches, imports earnings"},
 		{"maria@example.com", "Top Rated referrer in the U.S."},
 		{"ben@example.com", "U.S. freelancer who is not Top Rated"},
 		{"chloe@example.com", "Top Rated freelancer in Canada"},
@@ -43,7 +49,9 @@ func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, 
 	}
 
 	people := []NewUser{
-		{Email: demoAdminEmail, Name: "Avery Admin", Country: "US", Admin: true},
+		{Email: demoAdminEmail, Name: "Avery Admin", Country: "US", Role: RoleOwner},
+		{Email: demoReviewerEmail, Name: "Riley Reviewer", Country: "US", Role: RoleReviewer},
+		{Email: demoFinanceEmail, Name: "Frances Finance", Country: "US", Role: RoleFinance},
 		{Email: "maria@example.com", Name: "Maria Santos", Country: "US", TopRated: true},
 		{Email: "ben@example.com", Name: "Ben Okafor", Country: "US"},
 		{Email: "chloe@example.com", Name: "Chloé Tremblay", Country: "CA", TopRated: true},
@@ -132,11 +140,16 @@ func (s *Store) seedDemoMoney(ctx context.Context) error {
 		}
 	}
 
-	admin, err := s.UserByEmail(ctx, demoAdminEmail)
+	// The reviewer decides and finance pays, as the roles share the work.
+	reviewer, err := s.UserByEmail(ctx, demoReviewerEmail)
 	if err != nil {
 		return err
 	}
-	actor := AdminActor(admin, "")
+	finance, err := s.UserByEmail(ctx, demoFinanceEmail)
+	if err != nil {
+		return err
+	}
+	actor := StaffActor(reviewer, "")
 	payoutOf := func(friendEmail string) (int64, error) {
 		var id int64
 		err := s.db.WithContext(ctx).Table("payouts").Select("payouts.id").
@@ -163,7 +176,7 @@ func (s *Store) seedDemoMoney(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.PayBatch(ctx, actor, *approved.BatchMonth); err != nil {
+	if _, err := s.PayBatch(ctx, StaffActor(finance, ""), *approved.BatchMonth); err != nil {
 		return err
 	}
 	lucas, err := payoutOf("lucas@example.com")

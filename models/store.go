@@ -91,6 +91,9 @@ type Store struct {
 		mu sync.Mutex
 		id string
 	}
+	// payChunk is how many payouts one pay transaction takes (the constant payChunk;
+	// tests set it lower).
+	payChunk int
 }
 
 // sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
@@ -187,7 +190,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, payChunk: payChunk}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -72,13 +72,38 @@ func TestAuditEventsAreAppendOnly(t *testing.T) {
 		if db.Count(t, "audit_events", "action = ?", "program.create") != 1 {
 			t.Fatal("program creation was not audited")
 		}
-		if _, err := db.Store.DB().Exec("UPDATE audit_events SET action = 'tampered'"); err == nil {
-			t.Error("updating an audit event succeeded; want refused")
-		}
-		if _, err := db.Store.DB().Exec("DELETE FROM audit_events"); err == nil {
-			t.Error("deleting audit events succeeded; want refused")
-		}
+		assertAppendOnly(t, db, "audit_events", "action = 'tampered'", "action = 'program.create'")
 	})
+}
+
+func TestLedgerEntriesAreAppendOnly(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		approvedInMarch(t, db, 1)
+		if _, err := db.Store.PayBatch(context.Background(), staff(t, db), "2019-03"); err != nil {
+			t.Fatal(err)
+		}
+		if db.Count(t, "ledger_entries", "amount_cents = 10000") != 1 {
+			t.Fatal("paying the batch wrote no ledger credit")
+		}
+		assertAppendOnly(t, db, "ledger_entries", "amount_cents = 99999", "amount_cents = 10000")
+	})
+}
+
+// assertAppendOnly checks that the database itself refuses to change or remove the rows
+// of table (matching where): an UPDATE setting set and a DELETE both fail, and the rows
+// are still there, unchanged.
+func assertAppendOnly(t *testing.T, db *modelstest.DB, table, set, where string) {
+	t.Helper()
+	before := db.Count(t, table, where)
+	if _, err := db.Store.DB().Exec("UPDATE " + table + " SET " + set); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("updating %s: %v; want refused as append-only", table, err)
+	}
+	if _, err := db.Store.DB().Exec("DELETE FROM " + table); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Errorf("deleting from %s: %v; want refused as append-only", table, err)
+	}
+	if after := db.Count(t, table, where); after != before || before == 0 {
+		t.Errorf("%s rows matching %s: %d before, %d after", table, where, before, after)
+	}
 }
 
 func TestOpenRefusesUnknownDatabaseURL(t *testing.T) {

@@ -15,16 +15,7 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Role says what a user may do: freelancers refer (or are referred), admins run the
-// program. An admin is never a referrer.
-type Role string
-
-const (
-	RoleFreelancer Role = "freelancer"
-	RoleAdmin      Role = "admin"
-)
-
-// User is a freelancer or an admin. Emails are unique across both kinds.
+// User is a freelancer or a member of staff (see Role). Emails are unique across both.
 type User struct {
 	ID              int64
 	Role            Role
@@ -44,7 +35,8 @@ type User struct {
 	UpdatedAt      time.Time
 }
 
-func (u User) IsAdmin() bool { return u.Role == RoleAdmin }
+// IsStaff reports whether u runs the program rather than refers.
+func (u User) IsStaff() bool { return u.Role.IsStaff() }
 
 // NormalizeEmail is the form emails are stored and compared in.
 func NormalizeEmail(email string) string {
@@ -85,7 +77,8 @@ type NewUser struct {
 	Password string
 	Country  string
 	TopRated bool
-	Admin    bool
+	// Role is a staff role, or "" (or RoleFreelancer) for a freelancer.
+	Role     Role
 	SignupIP string
 }
 
@@ -104,6 +97,9 @@ func (u NewUser) Validate() FieldErrors {
 	if !ValidCountry(u.Country) {
 		fe.Add("country", "Choose your country.")
 	}
+	if u.Role != "" && u.Role != RoleFreelancer && !u.Role.IsStaff() {
+		fe.Add("role", "Choose reviewer, finance or owner.")
+	}
 	return fe
 }
 
@@ -117,8 +113,8 @@ func (s *Store) newUserRow(u NewUser) (*User, error) {
 		return nil, err
 	}
 	role := RoleFreelancer
-	if u.Admin {
-		role = RoleAdmin
+	if u.Role != "" {
+		role = u.Role
 	}
 	now := s.Now()
 	return &User{
@@ -127,7 +123,7 @@ func (s *Store) newUserRow(u NewUser) (*User, error) {
 		Name:           strings.TrimSpace(u.Name),
 		PasswordHash:   hash,
 		Country:        u.Country,
-		TopRated:       u.TopRated && !u.Admin,
+		TopRated:       u.TopRated && !role.IsStaff(),
 		SignupIP:       u.SignupIP,
 		SessionVersion: 1,
 		CreatedAt:      now,
@@ -414,7 +410,7 @@ func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProf
 		for _, email := range emails {
 			p := merged[email]
 			switch u, ok := existing[email]; {
-			case ok && u.IsAdmin():
+			case ok && u.IsStaff():
 				answer(email, 0, ProfileRejected, "this email belongs to program staff")
 			case ok:
 				update = append(update, p)
@@ -443,7 +439,7 @@ func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProf
 				return err
 			}
 			for _, email := range raced {
-				if again[email].IsAdmin() {
+				if again[email].IsStaff() {
 					answer(email, 0, ProfileRejected, "this email belongs to program staff")
 				} else {
 					update = append(update, merged[email])

@@ -51,6 +51,8 @@ func FlagLabel(flag string) string {
 	switch flag {
 	case models.FlagReferrerIsClient:
 		return "Referrer was the client"
+	case models.FlagSimilarEmail:
+		return "Similar email"
 	case models.FlagSameIP:
 		return "Same IP address"
 	case models.FlagSingleClient:
@@ -68,6 +70,8 @@ func FlagExplanation(flag string) string {
 	switch flag {
 	case models.FlagReferrerIsClient:
 		return "At least one counted earning was paid by the referrer's own client account: the referrer may have paid the friend to qualify."
+	case models.FlagSimilarEmail:
+		return "The friend's email is the referrer's with a +tag added (or, at Gmail, dots added or moved): probably the same person's mailbox."
 	case models.FlagSameIP:
 		return "The friend signed up from an IP address the referrer has used: they may be the same person, or share a network."
 	case models.FlagSingleClient:
@@ -80,10 +84,8 @@ func FlagExplanation(flag string) string {
 	return "An unrecognised flag."
 }
 
-// AllFlags lists the fraud flags in the order the legend explains them.
-func AllFlags() []string {
-	return []string{models.FlagReferrerIsClient, models.FlagSameIP, models.FlagSingleClient, models.FlagFast, models.FlagBelowThreshold}
-}
+// AllFlags lists the fraud flags in the order the legend explains them: most severe first.
+func AllFlags() []string { return models.FlagsBySeverity() }
 
 // ReferralStatusLabel names a referral's shown status (R9) for people.
 func ReferralStatusLabel(s models.ReferralStatus) string {

@@ -1097,7 +1097,7 @@ func AdminEmail(p Page, m OutboxEmail, loc *time.Location) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if e.Status == models.EmailFailed {
+			if e.Status == models.EmailFailed && p.User.May(models.RetryEmails) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 88, "<form method=\"post\" action=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -1,5 +1,11 @@
 package views
 
+import (
+	"strings"
+
+	"referrals/models"
+)
+
 // Page is what every page's shell needs: who is signed in, the CSRF token for its forms,
 // a one-time message, and which navigation entry is current.
 type Page struct {
@@ -18,7 +24,25 @@ type Page struct {
 type Viewer struct {
 	Name  string
 	Email string
-	Admin bool
+	Role  models.Role
+}
+
+// Staff reports whether the viewer runs the program.
+func (v *Viewer) Staff() bool { return v != nil && v.Role.IsStaff() }
+
+// May reports whether the viewer's role allows actions needing p: pages show no button
+// or link to an action the viewer may not take.
+func (v *Viewer) May(p models.Permission) bool { return v != nil && v.Role.May(p) }
+
+// RolesThatMay names the staff roles allowed p, for people: "reviewers and owners".
+func RolesThatMay(p models.Permission) string {
+	var names []string
+	for _, r := range models.StaffRoles() {
+		if r.May(p) {
+			names = append(names, strings.ToLower(r.Label())+"s")
+		}
+	}
+	return ListWords(names)
 }
 
 // FlashKind styles a flash message.
@@ -47,17 +71,18 @@ func navLinks(v *Viewer) []NavLink {
 	switch {
 	case v == nil:
 		return nil
-	case v.Admin:
-		return []NavLink{
+	case v.Staff():
+		links := []NavLink{
 			{"/admin", "Overview"},
 			{"/admin/payouts", "Payouts"},
 			{"/admin/batches", "Batches"},
 			{"/admin/referrals", "Referrals"},
 			{"/admin/programs", "Programs"},
-			{"/admin/earnings/import", "Import"},
-			{"/admin/audit", "Audit"},
-			{"/admin/outbox", "Outbox"},
 		}
+		if v.May(models.ImportEarnings) {
+			links = append(links, NavLink{"/admin/earnings/import", "Import"})
+		}
+		return append(links, NavLink{"/admin/audit", "Audit"}, NavLink{"/admin/outbox", "Outbox"})
 	}
 	return []NavLink{
 		{"/dashboard", "Dashboard"},
@@ -71,7 +96,7 @@ func homeHref(v *Viewer) string {
 	switch {
 	case v == nil:
 		return "/login"
-	case v.Admin:
+	case v.Staff():
 		return "/admin"
 	}
 	return "/dashboard"

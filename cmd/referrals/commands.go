@@ -101,12 +101,25 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 	name := fs.String("name", "", "full name")
 	country := fs.String("country", models.DefaultCountry, "ISO 3166-1 alpha-2 country code")
 	topRated := fs.Bool("top-rated", false, "the freelancer is Top Rated")
-	admin := fs.Bool("admin", false, "create program staff instead of a freelancer")
+	roleName := fs.String("role", "", "create program staff with this role: reviewer, finance or owner")
+	admin := fs.Bool("admin", false, "create an owner (the same as --role owner)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *email == "" || *name == "" {
 		return usageError{"user add: --email and --name are required"}
+	}
+	role := models.RoleFreelancer
+	switch {
+	case *admin && *roleName != "" && *roleName != string(models.RoleOwner):
+		return usageError{"user add: --admin means --role owner; give one of them"}
+	case *admin:
+		role = models.RoleOwner
+	case *roleName != "":
+		var err error
+		if role, err = models.ParseStaffRole(*roleName); err != nil {
+			return usageError{"user add: " + err.Error()}
+		}
 	}
 	password, err := c.readPassword()
 	if err != nil {
@@ -119,7 +132,7 @@ func (c *cli) userAdd(ctx context.Context, args []string) error {
 	defer store.Close()
 	u, err := store.CreateUser(ctx, models.NewUser{
 		Email: *email, Name: *name, Password: password,
-		Country: strings.ToUpper(*country), TopRated: *topRated, Admin: *admin,
+		Country: strings.ToUpper(*country), TopRated: *topRated, Role: role,
 	})
 	if err != nil {
 		return fmt.Errorf("user add: %w", err)

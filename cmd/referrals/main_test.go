@@ -46,14 +46,29 @@ func TestUserAddRefusesAnEmailThatExistsInAnotherLetterCase(t *testing.T) {
 	})
 }
 
-func TestUserAddMakesAdmins(t *testing.T) {
+func TestUserAddMakesStaffOfEachRole(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
-		code, out, errOut := referrals(t, envFor(db), "correct horse\n", "user", "add", "--email", "staff@example.com", "--name", "Staff", "--admin")
-		if code != 0 || !strings.Contains(out, "created admin") {
-			t.Fatalf("exit %d: %q %q", code, out, errOut)
+		for _, c := range []struct {
+			email string
+			flags []string
+			want  string
+		}{
+			{"owner@example.com", []string{"--admin"}, "owner"},
+			{"reviewer@example.com", []string{"--role", "reviewer"}, "reviewer"},
+			{"finance@example.com", []string{"--role", "finance"}, "finance"},
+		} {
+			args := append([]string{"user", "add", "--email", c.email, "--name", "Staff"}, c.flags...)
+			code, out, errOut := referrals(t, envFor(db), "correct horse\n", args...)
+			if code != 0 || !strings.Contains(out, "created "+c.want) {
+				t.Fatalf("%v: exit %d: %q %q", c.flags, code, out, errOut)
+			}
+			if db.Count(t, "users", "email = ? AND role = ? AND top_rated = ?", c.email, c.want, false) != 1 {
+				t.Errorf("%s is not stored as %s", c.email, c.want)
+			}
 		}
-		if db.Count(t, "users", "role = 'admin' AND top_rated = ?", false) != 1 {
-			t.Error("no admin stored")
+		code, _, errOut := referrals(t, envFor(db), "correct horse\n", "user", "add", "--email", "x@example.com", "--name", "X", "--role", "admin")
+		if code != 2 || !strings.Contains(errOut, "reviewer, finance or owner") {
+			t.Errorf("--role admin: exit %d, %q", code, errOut)
 		}
 	})
 }
