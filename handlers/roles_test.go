@@ -73,9 +73,15 @@ var routeAccess = map[string][]models.Role{
 	"GET /admin/outbox":                    allStaff,
 	"GET /admin/outbox/:id":                allStaff,
 	"GET /admin/outbox/:id/html":           allStaff,
-	"POST /admin/outbox/:id/retry":         owners,
-	"GET /admin/earnings/import":           allStaff,
-	"POST /admin/earnings/import":          payers,
+	"GET /admin/webhooks":                  owners,
+	"POST /admin/webhooks":                 owners,
+	"GET /admin/webhooks/:id":              owners,
+	"POST /admin/webhooks/:id/disable":     owners,
+	"POST /admin/webhooks/:id/enable":      owners,
+	"POST /admin/webhooks/:id/deliveries/:delivery/retry": owners,
+	"POST /admin/outbox/:id/retry":                        owners,
+	"GET /admin/earnings/import":                          allStaff,
+	"POST /admin/earnings/import":                         payers,
 }
 
 var _ = signedIn

@@ -63,6 +63,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	importing := h.requirePermission(models.ImportEarnings) // finance, owner
 	programs := h.requirePermission(models.ManagePrograms)  // owner
 	retry := h.requirePermission(models.RetryEmails)        // owner
+	webhooks := h.requirePermission(models.ManageWebhooks)  // owner, reading too: addresses and delivery logs
 	staff := web.Group("/admin", h.requireStaff)
 	staff.GET("", h.adminOverview)
 	staff.GET("/payouts", h.adminPayouts)
@@ -90,4 +91,10 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.POST("/outbox/:id/retry", h.adminRetryEmail, retry)
 	staff.GET("/earnings/import", h.earningsImportPage)
 	staff.POST("/earnings/import", h.earningsImport, importing)
+	staff.GET("/webhooks", h.adminWebhooks, webhooks)
+	staff.POST("/webhooks", h.adminCreateWebhook, webhooks)
+	staff.GET("/webhooks/:id", h.adminWebhook, webhooks)
+	staff.POST("/webhooks/:id/disable", h.adminDisableWebhook, webhooks)
+	staff.POST("/webhooks/:id/enable", h.adminEnableWebhook, webhooks)
+	staff.POST("/webhooks/:id/deliveries/:delivery/retry", h.adminRetryWebhookDelivery, webhooks)
 }

@@ -25,6 +25,10 @@ type Config struct {
 	Emails models.EmailRenderer
 	// Log receives River's and the workers' messages; nil means slog.Default().
 	Log *slog.Logger
+	// WebhookTimeout bounds one webhook attempt (zero: 10 s) and WebhookFirstRetry is
+	// the wait before the first retry (zero: 30 s); tests shorten them.
+	WebhookTimeout    time.Duration
+	WebhookFirstRetry time.Duration
 }
 
 // emailWorkers is how many emails one process sends at once.
@@ -65,7 +69,8 @@ func NewRunner(cfg Config) (*Runner, error) {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &remindersWorker{store: store, log: cfg.Log})
-	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}}
+	river.AddWorker(workers, newWebhookWorker(store, cfg.WebhookTimeout, cfg.WebhookFirstRetry, cfg.Log))
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}, webhookQueue: {MaxWorkers: webhookWorkers}}
 	if cfg.Mailer != nil {
 		if cfg.Emails == nil {
 			return nil, errors.New("job runner: a mailer needs Emails to write out what it sends")

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -213,9 +212,9 @@ func (s *Store) enqueueDeliveries(tx *gorm.DB, ids []int64) error {
 	if s.jobs == nil || len(ids) == 0 {
 		return nil
 	}
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return fmt.Errorf("queue delivery of emails %v: not inside a transaction", ids)
+	sqlTx, err := sqlTxOf(tx)
+	if err != nil {
+		return fmt.Errorf("queue delivery of emails %v: %w", ids, err)
 	}
 	if err := s.jobs.EnqueueEmails(tx.Statement.Context, sqlTx, ids); err != nil {
 		return fmt.Errorf("queue delivery of emails %v: %w", ids, err)

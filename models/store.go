@@ -61,6 +61,9 @@ type Options struct {
 	// in the transaction that queues the email. Nil queues no jobs and migrates no job
 	// tables: for tools that never queue email.
 	Jobs Jobs
+	// AllowPrivateWebhooks lets webhook endpoints be private, loopback or link-local
+	// addresses, over plain http too (WEBHOOK_ALLOW_PRIVATE=1: development and tests).
+	AllowPrivateWebhooks bool
 	// LogQueries logs every SQL statement (development only).
 	LogQueries bool
 }
@@ -74,6 +77,8 @@ type Jobs interface {
 	Migrate(ctx context.Context, db *sql.DB) (int, error)
 	// EnqueueEmails schedules the delivery of outbox emails emailIDs as part of tx.
 	EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64) error
+	// EnqueueWebhooks schedules webhook deliveries as part of tx.
+	EnqueueWebhooks(ctx context.Context, tx *sql.Tx, deliveries []WebhookJob) error
 }
 
 // Store applies the program's rules to the database. It is safe for concurrent use.
@@ -86,6 +91,8 @@ type Store struct {
 	clock      Clock
 	jobs       Jobs
 	zones      *zoneCache
+	// allowPrivateWebhooks: see Options.AllowPrivateWebhooks.
+	allowPrivateWebhooks bool
 	// installation caches InstallationID.
 	installation struct {
 		mu sync.Mutex
@@ -190,7 +197,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, payChunk: payChunk}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, payChunk: payChunk, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -281,6 +288,16 @@ func rawScan(tx *gorm.DB, dest any, query string, args ...any) error {
 		return err
 	}
 	return nil
+}
+
+// sqlTxOf is the database transaction of the gorm session tx, for the job queue to
+// insert its jobs into.
+func sqlTxOf(tx *gorm.DB) (*sql.Tx, error) {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, errors.New("not inside a transaction")
+	}
+	return sqlTx, nil
 }
 
 // rowsAffected turns a conditional update that matched nothing into err.

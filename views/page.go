@@ -82,7 +82,11 @@ func navLinks(v *Viewer) []NavLink {
 		if v.May(models.ImportEarnings) {
 			links = append(links, NavLink{"/admin/earnings/import", "Import"})
 		}
-		return append(links, NavLink{"/admin/audit", "Audit"}, NavLink{"/admin/outbox", "Outbox"})
+		links = append(links, NavLink{"/admin/audit", "Audit"}, NavLink{"/admin/outbox", "Outbox"})
+		if v.May(models.ManageWebhooks) {
+			links = append(links, NavLink{"/admin/webhooks", "Webhooks"})
+		}
+		return links
 	}
 	return []NavLink{
 		{"/dashboard", "Dashboard"},

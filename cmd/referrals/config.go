@@ -30,6 +30,9 @@ type config struct {
 	TrustedProxies []string
 	// MarketplaceName names the marketplace in emails (MARKETPLACE_NAME).
 	MarketplaceName string
+	// AllowPrivateWebhooks lets webhook endpoints be private or loopback addresses,
+	// over plain http too (WEBHOOK_ALLOW_PRIVATE=1): development and tests only.
+	AllowPrivateWebhooks bool
 }
 
 // loadConfig reads the environment (see the README's configuration table).
@@ -41,14 +44,15 @@ func loadConfig(getenv func(string) string) config {
 		return def
 	}
 	c := config{
-		Addr:            or("ADDR", "127.0.0.1:8080"),
-		BaseURL:         or("BASE_URL", "http://localhost:8080"),
-		DatabaseURL:     or("DATABASE_URL", ""),
-		DataDir:         or("DATA_DIR", "data"),
-		SessionSecret:   getenv("SESSION_SECRET"),
-		WebhookSecret:   getenv("WEBHOOK_SECRET"),
-		SMTPURL:         or("SMTP_URL", ""),
-		MarketplaceName: or("MARKETPLACE_NAME", views.DefaultMarketplaceName),
+		Addr:                 or("ADDR", "127.0.0.1:8080"),
+		BaseURL:              or("BASE_URL", "http://localhost:8080"),
+		DatabaseURL:          or("DATABASE_URL", ""),
+		DataDir:              or("DATA_DIR", "data"),
+		SessionSecret:        getenv("SESSION_SECRET"),
+		WebhookSecret:        getenv("WEBHOOK_SECRET"),
+		SMTPURL:              or("SMTP_URL", ""),
+		MarketplaceName:      or("MARKETPLACE_NAME", views.DefaultMarketplaceName),
+		AllowPrivateWebhooks: strings.TrimSpace(getenv("WEBHOOK_ALLOW_PRIVATE")) == "1",
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -101,6 +105,8 @@ func (c config) storeOptions() (models.Options, error) {
 		DatabaseURL: c.DatabaseURL,
 		DataDir:     c.DataDir,
 		Jobs:        queue,
+		// Every command may queue events; only serve sends them.
+		AllowPrivateWebhooks: c.AllowPrivateWebhooks,
 	}, nil
 }
 

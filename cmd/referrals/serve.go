@@ -72,6 +72,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	} else {
 		c.log.Warn("SMTP_URL is not set: emails stay queued in the outbox")
 	}
+	if c.cfg.AllowPrivateWebhooks {
+		c.log.Warn("WEBHOOK_ALLOW_PRIVATE=1: webhooks may go to private and loopback addresses over plain http; for development only")
+	}
 	// This process sends the email, so it writes it out: links start with its BASE_URL.
 	emails, err := views.NewEmails(c.cfg.BaseURL, c.cfg.MarketplaceName, secret)
 	if err != nil {

@@ -297,6 +297,8 @@ func open(t testing.TB, databaseURL, dataDir string) *DB {
 		DataDir:     dataDir,
 		Clock:       clock,
 		Jobs:        queue,
+		// Webhook receivers in tests listen on loopback.
+		AllowPrivateWebhooks: true,
 	})
 	if err != nil {
 		t.Fatalf("open database: %v", err)
