@@ -197,7 +197,7 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 	userCols := []string{"id", "role", "email", "name", "password_hash", "country", "top_rated", "email_opt_out", "signup_ip", "session_version", "created_at", "updated_at"}
 	var users [][]any
 	id := 1
-	users = append(users, []any{id, "admin", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, cal.accounts, cal.accounts})
+	users = append(users, []any{id, "owner", adminEmail, "Bench Admin", hash, "US", false, false, "", 1, cal.accounts, cal.accounts})
 	for i := range sc.Freelancers {
 		id++
 		// The referrers are Top Rated in the U.S.; of the others, some are not Top
@@ -228,13 +228,30 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 		return fmt.Errorf("program: %w", err)
 	}
 
-	var invs [][]any
+	// Every invitation was clicked every other day since it was sent, one to five times a
+	// day: about 40 days of clicks each (800,000 day counters at scale 1), so the
+	// dashboard's activity chart reads as many rows as it will late in a program.
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		return err
+	}
+	var invs, clickDays [][]any
 	for i := range sc.Referrers {
-		invs = append(invs, []any{i + 1, 1, i + 2, inviteCode(i + 1), cal.invited, 3 + i%20})
+		total := 0
+		for d := 0; !cal.invited.AddDate(0, 0, d).After(now); d += 2 {
+			n := 1 + (i+d)%5
+			total += n
+			clickDays = append(clickDays, []any{i + 1, cal.invited.AddDate(0, 0, d).In(la).Format("2006-01-02"), n})
+		}
+		invs = append(invs, []any{i + 1, 1, i + 2, inviteCode(i + 1), cal.invited, total})
 	}
 	if err := in.insert(ctx, "invitations", []string{"id", "program_id", "referrer_id", "code", "invited_at", "clicks"}, invs); err != nil {
 		return err
 	}
+	if err := in.insert(ctx, "invitation_clicks", []string{"invitation_id", "day", "clicks"}, clickDays); err != nil {
+		return err
+	}
+	clickDays = nil
 
 	// Friend i is referred by referrer i mod Referrers. The first Approved+Pending
 	// friends qualified ($110 x 5 = $550); the others earned less than $500.

@@ -65,14 +65,18 @@ func TestTheCopyButtonWorksWithTheKeyboard(t *testing.T) {
 
 func TestIneligibleFreelancersSeeWhyAndNoLink(t *testing.T) {
 	s := startSite(t)
-	for email, want := range map[string]string{
-		"ben@example.com":   "not Top Rated",
-		"chloe@example.com": "United States only",
+	// Each page says which condition is missing and what to do, under a subtitle that
+	// says so.
+	for email, want := range map[string][]string{
+		"ben@example.com":   {"not Top Rated", "once you are Top Rated you will be invited"},
+		"chloe@example.com": {"United States only", "Your profile on the marketplace says Canada"},
 	} {
 		b := newBrowser(t, s)
 		b.signIn(email)
-		if got := b.text("#main"); !strings.Contains(got, want) {
-			t.Errorf("%s's dashboard does not say %q", email, want)
+		for _, w := range append(want, "You can't refer friends yet") {
+			if got := b.text("#main"); !strings.Contains(got, w) {
+				t.Errorf("%s's dashboard does not say %q", email, w)
+			}
 		}
 		if n := value(b, chromedp.Evaluate[int](`document.querySelectorAll("#invite-link").length`)); n != 0 {
 			t.Errorf("%s sees an invite link", email)
@@ -145,8 +149,11 @@ func TestAFriendSignsUpThroughTheLinkAndAppearsOnTheReferrersDashboard(t *testin
 	if got := friend.path(); got != "/dashboard" {
 		t.Fatalf("after sign-up the friend is at %s, want /dashboard", got)
 	}
-	if got := friend.text("#main"); !strings.Contains(got, "Freelancer Plus") {
-		t.Errorf("the friend's dashboard does not mention their Freelancer Plus: %q", got)
+	if got := friend.text("#main"); !strings.Contains(got, "Freelancer Plus") || strings.Contains(got, "can't refer") {
+		t.Errorf("the friend's dashboard does not mention their Freelancer Plus, or warns they can't refer: %q", got)
+	}
+	if got := friend.text("#plus-until"); !strings.HasPrefix(got, "Free until ") {
+		t.Errorf("the friend's Freelancer Plus says %q", got)
 	}
 	friend.checkA11y("the friend's dashboard")
 	friend.shoot("dashboard-friend")

@@ -25,14 +25,14 @@ func signedInAdmin(t *testing.T, a *app) *browser {
 	return b
 }
 
-// pendingFor creates a payout pending review for a new friend of maria's.
-func pendingFor(t *testing.T, a *app, friend string, flags ...string) modelstest.Fixture {
+// pendingFor creates a payout pending review, without flags, for a new friend of
+// maria's.
+func pendingFor(t *testing.T, a *app, friend string) modelstest.Fixture {
 	t.Helper()
 	return a.PendingPayoutFixture(t, modelstest.PendingPayout{
 		ReferrerEmail: "maria@example.com",
 		FriendEmail:   strings.ToLower(strings.Fields(friend)[0]) + "@example.com",
 		FriendName:    friend,
-		Flags:         flags,
 	})
 }
 
@@ -104,9 +104,13 @@ func TestEveryAdminRouteRefusesFreelancersAndRedirectsAnonymousVisitors(t *testi
 func TestReviewQueueShowsPendingPayoutsWithFlagsInWords(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
-		sam := pendingFor(t, a, "Sam Rivera", models.FlagSameIP, models.FlagFast)
+		// Sam signs up from an address Maria signed in from and qualifies within hours.
+		sam := a.PendingPayoutFixture(t, modelstest.PendingPayout{
+			ReferrerEmail: "maria@example.com", FriendEmail: "sam@example.com", FriendName: "Sam Rivera",
+			ReferrerIP: "198.51.100.7", FriendIP: "198.51.100.7", QualifyIn: time.Hour,
+		})
 		priya := pendingFor(t, a, "Priya Patel")
+		b := signedInAdmin(t, a)
 
 		res := b.get("/admin/payouts")
 		if res.status != http.StatusOK {
@@ -172,8 +176,8 @@ func TestReviewQueueShowsPendingPayoutsWithFlagsInWords(t *testing.T) {
 func TestRejectWithoutAReasonShowsTheFormAgainAndChangesNothing(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		f := pendingFor(t, a, "Sam Rivera")
+		b := signedInAdmin(t, a)
 		path := fmt.Sprintf("/admin/payouts/%d/reject", f.Payout)
 
 		res := b.post(path, url.Values{"reason": {"   "}}, true)
@@ -210,8 +214,8 @@ func TestRejectWithoutAReasonShowsTheFormAgainAndChangesNothing(t *testing.T) {
 func TestBulkApprovalSaysWhatWasAlreadyDecided(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		sam, priya, lucas := pendingFor(t, a, "Sam Rivera"), pendingFor(t, a, "Priya Patel"), pendingFor(t, a, "Lucas Moreau")
+		b := signedInAdmin(t, a)
 		if flash := b.flashAfter(b.post(fmt.Sprintf("/admin/payouts/%d/approve", priya.Payout), url.Values{"next": {"/admin/payouts"}}, true)); !strings.Contains(flash, "March 2019 batch") {
 			t.Errorf("single approval: flash %q", flash)
 		}
@@ -241,8 +245,8 @@ func TestBulkApprovalSaysWhatWasAlreadyDecided(t *testing.T) {
 func TestBulkRejectionNeedsAReasonAndKeepsTheSelection(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		sam, priya, lucas := pendingFor(t, a, "Sam Rivera"), pendingFor(t, a, "Priya Patel"), pendingFor(t, a, "Lucas Moreau")
+		b := signedInAdmin(t, a)
 		ids := url.Values{"ids": {fmt.Sprint(sam.Payout), fmt.Sprint(priya.Payout)}, "next": {"/admin/payouts"}, "reason": {"  "}}
 		res := b.post("/admin/payouts/reject", ids, true)
 		if res.status != http.StatusUnprocessableEntity {
@@ -279,8 +283,8 @@ func TestBulkRejectionNeedsAReasonAndKeepsTheSelection(t *testing.T) {
 func TestFromPendingToPaidInTheBrowserAndPayingTwicePaysNothingMore(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		f := pendingFor(t, a, "Sam Rivera")
+		b := signedInAdmin(t, a)
 		b.flashAfter(b.post(fmt.Sprintf("/admin/payouts/%d/approve", f.Payout), nil, true))
 
 		db.Clock.Set(time.Date(2019, 4, 2, 17, 0, 0, 0, time.UTC))
@@ -323,20 +327,22 @@ func TestFromPendingToPaidInTheBrowserAndPayingTwicePaysNothingMore(t *testing.T
 func TestBatchExportReconcilesWithTheLedgerAndNeutralisesFormulas(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		hostile := a.PendingPayoutFixture(t, modelstest.PendingPayout{
 			ReferrerEmail: "mallory@example.com", ReferrerName: "@SUM(1+1)", FriendEmail: "eve@example.com", FriendName: `=HYPERLINK("http://evil.example","x")`,
 		})
 		plain := pendingFor(t, a, "Sam Rivera")
 		minus := pendingFor(t, a, "-2+3 Dash")
+		late := pendingFor(t, a, "Late Approval")
+		b := signedInAdmin(t, a)
 		for _, f := range []modelstest.Fixture{hostile, plain, minus} {
 			b.flashAfter(b.post(fmt.Sprintf("/admin/payouts/%d/approve", f.Payout), nil, true))
 		}
-		db.Clock.Set(time.Date(2019, 4, 2, 17, 0, 0, 0, time.UTC))
+		// The batch is paid before the month ends; one more credit is approved after.
+		db.Clock.Set(time.Date(2019, 3, 29, 17, 0, 0, 0, time.UTC))
 		b.signIn("staff@example.com", "correct horse", "/admin")
 		b.flashAfter(b.post("/admin/batches/2019-03/pay", nil, true))
 		db.Clock.Set(time.Date(2019, 3, 31, 17, 0, 0, 0, time.UTC))
-		late := pendingFor(t, a, "Late Approval")
+		b.signIn("staff@example.com", "correct horse", "/admin")
 		b.flashAfter(b.post(fmt.Sprintf("/admin/payouts/%d/approve", late.Payout), nil, true)) // approved, not yet paid
 
 		res := b.get("/admin/batches/2019-03/export.csv")
@@ -468,9 +474,9 @@ func TestProgramsCanBeCreatedEditedAndRunFromTheirPage(t *testing.T) {
 func TestOverviewShowsTotalsAndAFunnelWithoutInlineStyles(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		f := pendingFor(t, a, "Sam Rivera")
 		pendingFor(t, a, "Priya Patel")
+		b := signedInAdmin(t, a)
 		b.flashAfter(b.post(fmt.Sprintf("/admin/payouts/%d/approve", f.Payout), nil, true))
 
 		doc := parse(t, b.get("/admin").body)
@@ -508,9 +514,10 @@ func TestOverviewShowsTotalsAndAFunnelWithoutInlineStyles(t *testing.T) {
 func TestReferralsAuditAndOutboxLists(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		f := pendingFor(t, a, "Sam Rivera")
-		pendingFor(t, a, "Priya Patel")
+		_, code := db.FixtureReferrer(t, "maria@example.com", "")
+		db.FixtureSignUp(t, code, "Priya Patel", "priya@example.com", "") // signs up, never qualifies
+		b := signedInAdmin(t, a)
 		b.flashAfter(b.post(fmt.Sprintf("/admin/payouts/%d/approve", f.Payout), nil, true))
 
 		refs := parse(t, b.get("/admin/referrals?q=sam").body)
@@ -546,7 +553,6 @@ func TestReferralsAuditAndOutboxLists(t *testing.T) {
 		// After the deadline, a referral that did not qualify shows as expired (R9).
 		db.Clock.Set(f.Program.Deadline.Add(time.Hour))
 		b.signIn("staff@example.com", "correct horse", "/admin")
-		db.Exec(t, "UPDATE referrals SET status = 'earning', qualified_at = NULL WHERE id NOT IN (SELECT referral_id FROM payouts WHERE id = ?)", f.Payout)
 		expired := findAll(parse(t, b.get("/admin/referrals?status=expired").body), func(n *html.Node) bool { return attr(n, "data-referral-id") != "" })
 		if len(expired) != 1 || !strings.Contains(text(expired[0]), "Priya Patel") || !strings.Contains(text(expired[0]), "Expired") {
 			t.Errorf("expired referrals: %d", len(expired))
@@ -557,11 +563,17 @@ func TestReferralsAuditAndOutboxLists(t *testing.T) {
 func TestAFailedEmailCanBeSentAgainOnce(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		a := newApp(t, db)
-		b := signedInAdmin(t, a)
 		pendingFor(t, a, "Sam Rivera")
+		b := signedInAdmin(t, a)
 		var id int64
 		db.QueryRow(t, "SELECT MIN(id) FROM emails", []any{&id})
-		db.Exec(t, "UPDATE emails SET status = 'failed', attempts = 12, last_error = '550 mailbox unavailable' WHERE id = ?", id)
+		// Its delivery fails for good: the server refused it.
+		if _, claimed, err := db.Store.ClaimEmail(t.Context(), id); err != nil || !claimed {
+			t.Fatalf("claim email %d: %v, %v", id, claimed, err)
+		}
+		if err := db.Store.FinishEmailAttempt(t.Context(), id, models.EmailFailed, "550 mailbox unavailable", nil); err != nil {
+			t.Fatal(err)
+		}
 
 		page := parse(t, b.get(fmt.Sprintf("/admin/outbox/%d", id)).body)
 		if byID(page, "retry-email") == nil {

@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
 
 	"referrals/models"
@@ -12,44 +14,129 @@ import (
 )
 
 // dashboard is the freelancer's home: their own progress if they were referred, and for
-// each program whether they may refer (R1), their invite link, numbers and friends.
-// ?program=SLUG&page=N pages that program's friends.
+// each program whether they may refer (R1), their share kit, numbers, activity, credits
+// and friends. ?program=SLUG&page=N pages that program's friends; a program not on the
+// dashboard answers 404 and a page that is not a number 400.
 func (h *Handler) dashboard(c echo.Context) error {
 	u := currentUser(c)
-	page, _ := strconv.Atoi(c.QueryParam("page"))
-	d, err := h.store.Dashboard(c.Request().Context(), u.ID, models.DashboardQuery{
-		Program: c.QueryParam("program"),
-		Paging:  models.Paging{Page: page},
-	})
+	q, err := dashboardQuery(c)
 	if err != nil {
 		return err
 	}
-	m := views.DashboardModel{Name: u.Name, Now: h.store.Now(), Friend: d.Friend}
-	firstLink := true
+	d, err := h.store.Dashboard(c.Request().Context(), u.ID, q)
+	if err != nil {
+		return err
+	}
+	m := views.DashboardModel{Name: u.Name, Country: u.Country, Now: h.store.Now(), Friend: d.Friend, Marketplace: h.marketplace}
+	found := q.Program == ""
+	first := true
 	for _, pd := range d.Programs {
+		found = found || pd.Program.Slug == q.Program
 		panel := views.ProgramPanel{
 			ProgramDashboard: pd,
-			ReferrerName:     u.Name,
 			Pager: views.Pager{
 				Path:  "/dashboard",
 				Query: url.Values{"program": {pd.Program.Slug}},
 				Page:  pd.Friends.Paging.Page, PerPage: pd.Friends.Paging.PerPage, Total: pd.Friends.Total,
 			},
 		}
-		if pd.ShowsLink() {
-			panel.InviteLink = h.inviteLink(pd.Invitation.Code)
-			panel.LinkID = "invite-link"
-			if !firstLink {
-				panel.LinkID += "-" + pd.Program.Slug
+		if pd.Invitation != nil {
+			if !first {
+				panel.IDSuffix = "-" + pd.Program.Slug
 			}
-			firstLink = false
+			first = false
+		}
+		if pd.ShowsLink() {
+			kit, err := h.shareKit(pd.Program, pd.Invitation.Code, u.Name)
+			if err != nil {
+				return err
+			}
+			panel.Share = &kit
 		}
 		m.Programs = append(m.Programs, panel)
 	}
+	if !found {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
 	return render(c, http.StatusOK, views.Dashboard(h.page(c, "Dashboard", "/dashboard"), m))
+}
+
+// dashboardQuery reads ?program=SLUG&page=N.
+func dashboardQuery(c echo.Context) (models.DashboardQuery, error) {
+	page, err := pageParam(c)
+	if err != nil {
+		return models.DashboardQuery{}, err
+	}
+	return models.DashboardQuery{Program: c.QueryParam("program"), Paging: models.Paging{Page: page}}, nil
+}
+
+// pageParam is ?page=N: absent is the first page; anything but a positive number is a
+// tampered address (400).
+func pageParam(c echo.Context) (int, error) {
+	raw := c.QueryParam("page")
+	if raw == "" {
+		return 1, nil
+	}
+	page, err := strconv.Atoi(raw)
+	if err != nil || page < 1 {
+		return 0, echo.NewHTTPError(http.StatusBadRequest, "The page number in the address is not valid.")
+	}
+	return page, nil
+}
+
+// inviteQR is the QR code of the freelancer's invite link in ?program=SLUG, as an SVG file
+// to download. A program whose link they may not share answers 404.
+func (h *Handler) inviteQR(c echo.Context) error {
+	u := currentUser(c)
+	slug := c.QueryParam("program")
+	d, err := h.store.Dashboard(c.Request().Context(), u.ID, models.DashboardQuery{Program: slug})
+	if err != nil {
+		return err
+	}
+	for _, pd := range d.Programs {
+		if pd.Program.Slug != slug || !pd.ShowsLink() {
+			continue
+		}
+		kit, err := h.shareKit(pd.Program, pd.Invitation.Code, u.Name)
+		if err != nil {
+			return err
+		}
+		c.Response().Header().Set("Content-Disposition", `attachment; filename="invite-qr-`+slug+`.svg"`)
+		return c.Blob(http.StatusOK, "image/svg+xml", kit.QR.Document())
+	}
+	return echo.NewHTTPError(http.StatusNotFound)
 }
 
 // inviteLink is the personal link of an invitation code (R3).
 func (h *Handler) inviteLink(code string) string {
 	return h.baseURL + "/r/" + code
+}
+
+// shareKitCacheSize bounds the share kits kept: a few kilobytes each (mostly the QR
+// code), for the referrers active at the moment.
+const shareKitCacheSize = 2048
+
+// shareKits caches share kits: a kit depends only on the program, the link and the
+// referrer's name, and encoding a QR code costs more than the rest of a dashboard.
+type shareKits = lru.Cache[string, views.ShareKit]
+
+func newShareKits() *shareKits {
+	c, _ := lru.New[string, views.ShareKit](shareKitCacheSize) // fails only for a size below 1
+	return c
+}
+
+// shareKit is the share kit of the invite code's link in program p, from the cache.
+func (h *Handler) shareKit(p models.Program, code, referrerName string) (views.ShareKit, error) {
+	// The key holds everything the kit is made of: an edited program or a renamed
+	// referrer gets a new kit.
+	key := strings.Join([]string{code, strconv.FormatInt(p.ID, 10), p.UpdatedAt.String(), referrerName}, "\x00")
+	if kit, ok := h.shareKits.Get(key); ok {
+		return kit, nil
+	}
+	kit, err := views.NewShareKit(p, h.inviteLink(code), referrerName, h.marketplace)
+	if err != nil {
+		return views.ShareKit{}, err
+	}
+	h.shareKits.Add(key, kit)
+	return kit, nil
 }

@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,8 +28,6 @@ type Options struct {
 	// BaseURL is the public address, e.g. https://referrals.example.com. Invite links
 	// start with it; https turns on Secure cookies and HSTS.
 	BaseURL string
-	// MarketplaceName names the marketplace (MARKETPLACE_NAME; empty: the default).
-	MarketplaceName string
 	// SessionSecret keys the session cookies and signed links (at least 32 bytes).
 	SessionSecret []byte
 	// WebhookSecret keys the signatures of the machine API.
@@ -36,6 +35,9 @@ type Options struct {
 	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
 	// is believed. Empty: the client address is the connection's peer.
 	TrustedProxies []string
+	// MarketplaceName names the marketplace on the pages and in the emails friends and
+	// referrers see (MARKETPLACE_NAME); empty means views.DefaultMarketplaceName.
+	MarketplaceName string
 	// MaxInFlight bounds the pages and API calls served at once (see admit); zero picks
 	// as many as the database has connections, at most four per core.
 	MaxInFlight int
@@ -60,7 +62,12 @@ type Handler struct {
 	emails views.Emails
 	// inFlight holds one token per request being served (see admit).
 	inFlight chan struct{}
+	// marketplace is MARKETPLACE_NAME.
+	marketplace string
+	// shareKits caches each invite link's share kit (QR code, message, share links).
+	shareKits *shareKits
 }
+
 
 // New builds the web application: the router with every route, middleware and the error
 // page.
@@ -84,6 +91,8 @@ func New(opts Options) (*echo.Echo, error) {
 		secure:        base.Scheme == "https",
 		webhookSecret: opts.WebhookSecret,
 		countries:     models.Countries(),
+		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), views.DefaultMarketplaceName),
+		shareKits:     newShareKits(),
 	}
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
 		return nil, err
@@ -91,7 +100,7 @@ func New(opts Options) (*echo.Echo, error) {
 	if h.signInLinkKey, err = newSignInLinkKey(opts.SessionSecret); err != nil {
 		return nil, err
 	}
-	if h.emails, err = views.NewEmails(h.baseURL, opts.MarketplaceName, opts.SessionSecret); err != nil {
+	if h.emails, err = views.NewEmails(h.baseURL, h.marketplace, opts.SessionSecret); err != nil {
 		return nil, err
 	}
 	inFlight := opts.MaxInFlight

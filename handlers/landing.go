@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,7 +25,9 @@ const (
 // shows the not-valid page (404) with a plain sign-up form.
 //
 // Someone signed in cannot be referred (they have an account), so for them nothing is
-// counted or remembered: the page says why, or that the link is their own.
+// counted or remembered: the page says why, or that the link is their own (a referrer
+// trying their own link is never a click). Link previews and prefetches see the page but
+// are not counted either (notAPersonFollowing).
 func (h *Handler) landing(c echo.Context) error {
 	ctx := c.Request().Context()
 	code := c.Param("code")
@@ -40,7 +43,11 @@ func (h *Handler) landing(c echo.Context) error {
 		return render(c, http.StatusOK, views.LandingSignedIn(h.page(c, "Invite link", ""), &offer, own))
 	}
 
-	offer, err := h.store.CountClick(ctx, code)
+	count := h.store.CountClick
+	if notAPersonFollowing(c.Request()) {
+		count = h.store.InviteOffer
+	}
+	offer, err := count(ctx, code)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return h.renderSignup(c, http.StatusNotFound, views.LandingModel{InvalidCode: true})
@@ -51,6 +58,38 @@ func (h *Handler) landing(c echo.Context) error {
 		h.setAttribution(c, offer.Invitation.Code)
 	}
 	return h.renderSignup(c, http.StatusOK, views.LandingModel{Offer: &offer, Form: views.SignupForm{Code: offer.Invitation.Code}})
+}
+
+// previewAgents are user agents (lower case) of crawlers and of the link expanders of chat
+// and social apps, which fetch a link to show its preview when it is pasted: not a click.
+var previewAgents = []string{
+	"slackbot", "slack-imgproxy", "facebookexternalhit", "facebookcatalog", "meta-externalagent", "twitterbot",
+	"linkedinbot", "whatsapp", "discordbot", "telegrambot", "googlebot", "google-inspectiontool", "bingbot",
+	"bingpreview", "applebot", "duckduckbot", "yandexbot", "baiduspider", "skypeuripreview", "microsoft preview",
+	"redditbot", "pinterestbot", "embedly", "iframely", "mastodon", "cardyb", "ahrefsbot", "semrushbot",
+	"petalbot", "mj12bot", "dotbot",
+}
+
+// notAPersonFollowing reports whether a request for an invite link comes from something
+// other than a person opening it: a HEAD request, a prefetch (Purpose or Sec-Purpose:
+// prefetch, as browsers send for speculative loads), or a crawler or link expander by its
+// user agent. Such visits are shown the page but not counted as clicks (R4).
+func notAPersonFollowing(r *http.Request) bool {
+	if r.Method == http.MethodHead {
+		return true
+	}
+	for _, h := range []string{"Purpose", "Sec-Purpose", "X-Purpose", "X-Moz"} {
+		if v := strings.ToLower(r.Header.Get(h)); strings.Contains(v, "prefetch") || strings.Contains(v, "preview") {
+			return true
+		}
+	}
+	ua := strings.ToLower(r.UserAgent())
+	for _, bot := range previewAgents {
+		if strings.Contains(ua, bot) {
+			return true
+		}
+	}
+	return false
 }
 
 // renderSignup shows the landing page with the sign-up form, its country list and its

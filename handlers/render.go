@@ -27,11 +27,12 @@ func render(c echo.Context, status int, page templ.Component) error {
 // message and the asset addresses. nav is the href of the current navigation entry.
 func (h *Handler) page(c echo.Context, title, nav string) views.Page {
 	p := views.Page{
-		Title:  title,
-		Nav:    nav,
-		CSRF:   csrfToken(c),
-		CSSURL: h.assets.URL("app.css"),
-		JSURL:  h.assets.URL("app.js"),
+		Title:       title,
+		Nav:         nav,
+		CSRF:        csrfToken(c),
+		CSSURL:      h.assets.URL("app.css"),
+		Marketplace: h.marketplace,
+		JSURL:       h.assets.URL("app.js"),
 	}
 	if u := currentUser(c); u != nil {
 		p.User = &views.Viewer{Name: u.Name, Email: u.Email, Role: u.Role}

@@ -44,11 +44,11 @@ var routeAccess = map[string][]models.Role{
 	"POST /logout":                         anyone,
 	"GET /help":                            anyone,
 	"GET /r/:code":                         anyone,
+	"HEAD /r/:code":                        anyone,
 	"GET /signup":                          anyone,
 	"POST /signup":                         anyone,
-	"GET /unsubscribe/:token":              anyone, // signed links, tested in unsubscribe_test.go
-	"POST /unsubscribe/:token":             anyone,
 	"GET /dashboard":                       freelancer,
+	"GET /dashboard/invite-qr.svg":         freelancer,
 	"GET /transactions":                    freelancer,
 	"GET /admin":                           allStaff,
 	"GET /admin/payouts":                   allStaff,

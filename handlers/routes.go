@@ -44,12 +44,14 @@ func (h *Handler) routes(e *echo.Echo) {
 	web.POST("/logout", h.logout)
 	web.GET("/help", h.help)
 	web.GET("/r/:code", h.landing)
+	web.HEAD("/r/:code", h.landing) // link checkers: the page, never a click
 	web.GET("/signup", h.signupPage)
 	web.POST("/signup", h.signup)
 
 	// Freelancers (an admin is sent to /admin).
 	freelancer := web.Group("", h.requireFreelancer)
 	freelancer.GET("/dashboard", h.dashboard)
+	freelancer.GET("/dashboard/invite-qr.svg", h.inviteQR)
 	freelancer.GET("/transactions", h.transactions)
 
 	// Program staff: anonymous visitors go to /login, freelancers get 403. Every staff

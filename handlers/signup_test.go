@@ -145,7 +145,7 @@ func TestAFriendSignsUpThroughTheLinkAndAppearsOnTheReferrersDashboardAtZero(t *
 		if bar == nil || attr(bar, "value") != "0.00" || attr(bar, "max") != "500.00" {
 			t.Fatalf("progress %v", bar)
 		}
-		for _, want := range []string{"Sam Rivera", "Mar 1, 2019", "$0.00 of $500.00", "Registered"} {
+		for _, want := range []string{"Sam Rivera", "Mar 1, 2019", "$0.00 of $500.00", "$500.00 to go by Apr 15, 2019"} {
 			if !strings.Contains(text(row), want) {
 				t.Errorf("row %q does not say %q", text(row), want)
 			}

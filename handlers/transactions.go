@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -10,11 +9,14 @@ import (
 	"referrals/views"
 )
 
-// transactions is the freelancer's ledger, newest first, with the running and
-// withdrawable balances (R11).
+// transactions is the freelancer's ledger, newest first, with the running balance (R11)
+// and where their referral credits are, approved ones on their way by their due date.
 func (h *Handler) transactions(c echo.Context) error {
 	u := currentUser(c)
-	page, _ := strconv.Atoi(c.QueryParam("page"))
+	page, err := pageParam(c)
+	if err != nil {
+		return err
+	}
 	entries, sum, err := h.store.Ledger(c.Request().Context(), u.ID, models.Paging{Page: page})
 	if err != nil {
 		return err

@@ -333,8 +333,8 @@ func TestAnInterruptedSendIsMarkedFailedRatherThanSentTwice(t *testing.T) {
 		invite(t, db, p)
 		// An attempt claimed the email, and its process died before recording whether
 		// the server accepted it.
-		if _, err := db.Store.DB().Exec("UPDATE emails SET status = 'sending', attempts = 1"); err != nil {
-			t.Fatal(err)
+		if _, claimed, err := db.Store.ClaimEmail(context.Background(), email(t, db).ID); err != nil || !claimed {
+			t.Fatalf("claim: %v, %v", claimed, err)
 		}
 		startRunner(t, db.Store, srv)
 

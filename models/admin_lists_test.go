@@ -62,7 +62,8 @@ func TestOutboxListsEmailsWithoutBodiesAndShowsOne(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if page.Total != 2 || page.Items[0].Kind != models.EmailFriendJoined || page.Items[0].BodyText != "" {
+		// Newest first: the friend qualified, the friend joined, maria was invited.
+		if page.Total != 3 || page.Items[0].Kind != models.EmailFriendQualified || page.Items[1].Kind != models.EmailFriendJoined || page.Items[0].BodyText != "" {
 			t.Fatalf("outbox %+v", page.Items)
 		}
 		if p, _ := db.Store.Outbox(ctx, models.OutboxFilter{Kind: models.EmailInvitation, Search: "MARIA"}); p.Total != 1 {
@@ -76,7 +77,7 @@ func TestOutboxListsEmailsWithoutBodiesAndShowsOne(t *testing.T) {
 			t.Errorf("email %+v, %v", e, err)
 		}
 		counts, _ := db.Store.OutboxCounts(ctx)
-		if counts[models.EmailQueued] != 2 {
+		if counts[models.EmailQueued] != 3 {
 			t.Errorf("counts %v", counts)
 		}
 	})

@@ -61,13 +61,45 @@ type ReferrerStats struct {
 	InProgress int64
 	Qualified  int64
 	Expired    int64
-	// CreditsEarnedCents are approved and paid credits; CreditsPaidCents the paid part.
-	CreditsEarnedCents   int64
-	CreditsPaidCents     int64
-	CreditsInReviewCents int64
+	Credits    CreditPipeline
 }
 
-// FriendRow is one referred friend as their referrer sees them.
+// CreditPipeline is where a referrer's credits are: in review, approved (to be paid by
+// ApprovedPayBy, the due date of the latest batch they joined), and paid. Credits earned
+// are their sum; rejected credits are in none of them.
+type CreditPipeline struct {
+	InReviewCents int64
+	ApprovedCents int64
+	PaidCents     int64
+	ApprovedPayBy *time.Time
+	// latestMonth is the batch month ApprovedPayBy was worked out for: a business
+	// calendar is costly, so it is worked out again only for a later month.
+	latestMonth string
+}
+
+// EarnedCents is the headline: every credit not rejected.
+func (c CreditPipeline) EarnedCents() int64 { return c.InReviewCents + c.ApprovedCents + c.PaidCents }
+
+// add counts one credit of program p in the pipeline.
+func (c *CreditPipeline) add(p Program, status PayoutStatus, cents int64, batchMonth string) {
+	switch status {
+	case PayoutPendingReview:
+		c.InReviewCents += cents
+	case PayoutApproved:
+		c.ApprovedCents += cents
+		if batchMonth < c.latestMonth {
+			return
+		}
+		if due, err := p.DueDate(batchMonth); err == nil && (c.ApprovedPayBy == nil || due.After(*c.ApprovedPayBy)) {
+			c.ApprovedPayBy, c.latestMonth = &due, batchMonth
+		}
+	case PayoutPaid:
+		c.PaidCents += cents
+	}
+}
+
+// FriendRow is one referred friend as their referrer sees them, with the moments of
+// their timeline (joined, first earning, qualified, decided, paid) that have happened.
 type FriendRow struct {
 	ReferralID   int64
 	FriendName   string
@@ -77,9 +109,12 @@ type FriendRow struct {
 	RejectReason string
 	// BatchMonth (YYYY-MM) is the batch an approved or paid credit belongs to (R11).
 	BatchMonth string
-	PaidAt     *time.Time
-	// PayBy is the due date of the credit's batch (R11), for "Approved - paid by DATE".
-	PayBy *time.Time
+	// PayBy is the due date of the credit's batch (R11), for "approved, paid by DATE".
+	PayBy          *time.Time
+	FirstEarningAt *time.Time
+	QualifiedAt    *time.Time
+	DecidedAt      *time.Time
+	PaidAt         *time.Time
 }
 
 // ProgramDashboard is one program on a freelancer's dashboard.
@@ -87,9 +122,11 @@ type ProgramDashboard struct {
 	Eligibility
 	// Open: friends can still sign up and earn (the program is active, its deadline ahead).
 	Open bool
-	// Stats and Friends are set when the freelancer holds the program's invitation.
-	Stats   ReferrerStats
-	Friends Page[FriendRow]
+	// Stats, Activity and Friends are set when the freelancer holds the program's
+	// invitation.
+	Stats    ReferrerStats
+	Activity Activity
+	Friends  Page[FriendRow]
 }
 
 // ShowsLink reports whether the freelancer should be handed their invite link: they may
@@ -126,10 +163,15 @@ type DashboardQuery struct {
 
 // Dashboard reads the dashboard of freelancer userID: the open programs and every
 // program they were invited to (closed ones too, so they keep seeing their friends and
-// credits), open programs first by deadline, then the rest, latest deadline first.
-// It takes four queries for a referrer (five for a referred friend whose program has
-// ended): the freelancer with their own referral, the programs with their invitations,
-// the referral totals, and one page of friends per program they were invited to.
+// credits), open programs first by deadline, then the rest, latest deadline first. A
+// referred friend is not shown the programs they were not invited to: their dashboard is
+// their own progress, not a list of what they cannot do.
+//
+// It takes a fixed number of queries whatever the number of friends or clicks, each
+// scoped by the freelancer's id (R15): the freelancer with their own referral, the
+// programs with their invitations, and for a referrer their referrals' facts (stats and
+// activity), their clicks per day, and one page of friends per program they were invited
+// to (plus one for a referred friend whose program has ended).
 func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (Dashboard, error) {
 	me, err := s.dashboardUser(ctx, userID)
 	if err != nil {
@@ -155,34 +197,29 @@ func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (
 		}
 		return cmp.Or(b.Program.Deadline.Compare(a.Program.Deadline), cmp.Compare(a.Program.ID, b.Program.ID))
 	})
-	var stats map[int64]programTotals
-	if slices.ContainsFunc(programs, func(e Eligibility) bool { return e.Invitation != nil }) {
-		if stats, err = s.referrerStats(ctx, userID); err != nil {
+	var (
+		facts  map[int64]referralFacts
+		clicks map[int64]map[string]int64
+	)
+	if invs := invitationIDs(programs); len(invs) > 0 {
+		if facts, err = s.referrerFacts(ctx, userID, programs); err != nil {
+			return Dashboard{}, err
+		}
+		if clicks, err = s.clickDays(ctx, invs); err != nil {
 			return Dashboard{}, err
 		}
 	}
 
 	for _, e := range programs {
 		p, inv := e.Program, e.Invitation
-		if inv == nil && !p.Open(now) {
-			continue // a closed program is news only to those who took part
+		if inv == nil && (!p.Open(now) || me.RefID != nil) {
+			continue // a closed program is news only to those who took part; a friend's own progress says enough
 		}
 		pd := ProgramDashboard{Eligibility: CheckEligibility(u, p, inv), Open: p.Open(now)}
 		if inv != nil {
-			st := stats[p.ID]
-			pd.Stats = ReferrerStats{
-				Clicks:               inv.Clicks,
-				SignUps:              st.SignUps,
-				Qualified:            st.Qualified,
-				CreditsEarnedCents:   st.EarnedCents,
-				CreditsPaidCents:     st.PaidCents,
-				CreditsInReviewCents: st.InReviewCents,
-			}
-			if now.After(p.Deadline) {
-				pd.Stats.Expired = st.SignUps - st.Qualified
-			} else {
-				pd.Stats.InProgress = st.SignUps - st.Qualified
-			}
+			f := facts[p.ID]
+			pd.Stats = f.stats(p, inv.Clicks, now)
+			pd.Activity = BuildActivity(p, now, clicks[inv.ID], f.signedUp, f.qualified)
 			paging := Paging{}
 			if q.Program == p.Slug {
 				paging = q.Paging
@@ -191,7 +228,7 @@ func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (
 			if err != nil {
 				return Dashboard{}, err
 			}
-			pd.Friends = newPage(rows, st.SignUps, paging)
+			pd.Friends = newPage(rows, f.signUps, paging)
 		}
 		d.Programs = append(d.Programs, pd)
 	}
@@ -200,6 +237,17 @@ func (s *Store) Dashboard(ctx context.Context, userID int64, q DashboardQuery) (
 		return Dashboard{}, err
 	}
 	return d, nil
+}
+
+// invitationIDs lists the invitations among a dashboard's programs.
+func invitationIDs(programs []Eligibility) []int64 {
+	var ids []int64
+	for _, e := range programs {
+		if e.Invitation != nil {
+			ids = append(ids, e.Invitation.ID)
+		}
+	}
+	return ids
 }
 
 // dashboardUser is a freelancer as their dashboard needs them: with the referral that
@@ -264,63 +312,95 @@ func (s *Store) dashboardPrograms(ctx context.Context, userID int64) ([]Eligibil
 	return out, nil
 }
 
-// programTotals are one program's referral counts and credit sums, from SQL aggregates.
-type programTotals struct {
-	ProgramID     int64
-	SignUps       int64
-	Qualified     int64
-	EarnedCents   int64
-	PaidCents     int64
-	InReviewCents int64
+// referralFacts are what a referrer's referrals in one program add up to: the counts and
+// credits of their stats, and when each friend signed up and qualified, for the activity
+// chart.
+type referralFacts struct {
+	signUps, qualifiedCount int64
+	credits                 CreditPipeline
+	signedUp, qualified     []time.Time
 }
 
-// referrerStats sums a referrer's referrals and credits per program in one query.
-func (s *Store) referrerStats(ctx context.Context, referrerID int64) (map[int64]programTotals, error) {
-	var rows []programTotals
-	err := s.db.WithContext(ctx).Table("referrals r").
-		Select(`r.program_id,
-			COUNT(*) AS sign_ups,
-			CAST(COALESCE(SUM(CASE WHEN r.status = ? THEN 1 ELSE 0 END), 0) AS BIGINT) AS qualified,
-			CAST(COALESCE(SUM(CASE WHEN p.status IN (?, ?) THEN p.amount_cents ELSE 0 END), 0) AS BIGINT) AS earned_cents,
-			CAST(COALESCE(SUM(CASE WHEN p.status = ? THEN p.amount_cents ELSE 0 END), 0) AS BIGINT) AS paid_cents,
-			CAST(COALESCE(SUM(CASE WHEN p.status = ? THEN p.amount_cents ELSE 0 END), 0) AS BIGINT) AS in_review_cents`,
-			ReferralQualified, PayoutApproved, PayoutPaid, PayoutPaid, PayoutPendingReview).
-		Joins("LEFT JOIN payouts p ON p.referral_id = r.id").
-		Where("r.referrer_id = ?", referrerID).
-		Group("r.program_id").
-		Find(&rows).Error
-	if err != nil {
-		return nil, fmt.Errorf("referral totals of user %d: %w", referrerID, err)
+// stats are the facts as the dashboard shows them at now, with the invitation's clicks.
+func (f referralFacts) stats(p Program, clicks int64, now time.Time) ReferrerStats {
+	st := ReferrerStats{Clicks: clicks, SignUps: f.signUps, Qualified: f.qualifiedCount, Credits: f.credits}
+	if now.After(p.Deadline) {
+		st.Expired = f.signUps - f.qualifiedCount
+	} else {
+		st.InProgress = f.signUps - f.qualifiedCount
 	}
-	out := make(map[int64]programTotals, len(rows))
+	return st
+}
+
+// referralFact is one referral as referrerFacts scans it.
+type referralFact struct {
+	ProgramID    int64
+	RegisteredAt time.Time
+	QualifiedAt  *time.Time
+	PayoutStatus *PayoutStatus
+	AmountCents  *int64
+	BatchMonth   *string
+}
+
+// referrerFacts reads a referrer's referrals in every program, one narrow row each (the
+// referrals (referrer_id, ...) index finds them), and adds them up per program in Go: the
+// activity chart needs each sign-up's and qualification's instant placed on the program's
+// calendar, which SQL cannot do alike on both databases.
+func (s *Store) referrerFacts(ctx context.Context, referrerID int64, programs []Eligibility) (map[int64]referralFacts, error) {
+	var rows []referralFact
+	err := rawScan(s.db.WithContext(ctx), &rows, `SELECT r.program_id, r.registered_at, r.qualified_at,
+			p.status AS payout_status, p.amount_cents, p.batch_month
+		FROM referrals r LEFT JOIN payouts p ON p.referral_id = r.id
+		WHERE r.referrer_id = ?`, referrerID)
+	if err != nil {
+		return nil, fmt.Errorf("referrals of user %d: %w", referrerID, err)
+	}
+	out := make(map[int64]referralFacts)
 	for _, r := range rows {
-		out[r.ProgramID] = r
+		f := out[r.ProgramID]
+		f.signUps++
+		f.signedUp = append(f.signedUp, r.RegisteredAt)
+		if r.QualifiedAt != nil {
+			f.qualifiedCount++
+			f.qualified = append(f.qualified, *r.QualifiedAt)
+		}
+		if r.PayoutStatus != nil {
+			if i := slices.IndexFunc(programs, func(e Eligibility) bool { return e.Program.ID == r.ProgramID }); i >= 0 {
+				f.credits.add(programs[i].Program, *r.PayoutStatus, *r.AmountCents, deref(r.BatchMonth))
+			}
+		}
+		out[r.ProgramID] = f
 	}
 	return out, nil
 }
 
 // friendRow is a referral joined with its friend's name and its payout, as scanned.
 type friendRow struct {
-	ID           int64
-	FriendName   string
-	RegisteredAt time.Time
-	CountedCents int64
-	Status       ReferralStatus
-	PayoutStatus *PayoutStatus
-	RejectReason *string
-	BatchMonth   *string
-	PaidAt       *time.Time
-	PayoutID     *int64
+	ID             int64
+	FriendName     string
+	RegisteredAt   time.Time
+	CountedCents   int64
+	Status         ReferralStatus
+	QualifiedAt    *time.Time
+	FirstEarningAt exprTime
+	PayoutStatus   *PayoutStatus
+	RejectReason   *string
+	BatchMonth     *string
+	DecidedAt      *time.Time
+	PaidAt         *time.Time
+	PayoutID       *int64
 }
 
 // friendRows lists one page of a referrer's friends in program p, newest sign-up first
 // (a friend who just joined is at the top; the referrals (referrer_id, program_id,
-// registered_at) index serves the order).
+// registered_at) index serves the order), each with its first counted earning (from the
+// earnings (referral_id, occurred_at) index, one probe per row of the page).
 func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, paging Paging, now time.Time) ([]FriendRow, error) {
 	var scanned []friendRow
 	err := s.db.WithContext(ctx).Table("referrals r").
-		Select("r.id, u.name AS friend_name, r.registered_at, r.counted_cents, r.status, "+
-			"p.id AS payout_id, p.status AS payout_status, p.reject_reason, p.batch_month, p.paid_at").
+		Select("r.id, u.name AS friend_name, r.registered_at, r.counted_cents, r.status, r.qualified_at, "+
+			"(SELECT MIN(e.occurred_at) FROM earnings e WHERE e.referral_id = r.id) AS first_earning_at, "+
+			"p.id AS payout_id, p.status AS payout_status, p.reject_reason, p.batch_month, p.decided_at, p.paid_at").
 		Joins("JOIN users u ON u.id = r.friend_id").
 		Joins("LEFT JOIN payouts p ON p.referral_id = r.id").
 		Where("r.referrer_id = ? AND r.program_id = ?", referrerID, p.ID).
@@ -338,14 +418,17 @@ func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, pag
 			payout = &Payout{Status: *f.PayoutStatus}
 		}
 		rows[i] = FriendRow{
-			ReferralID:   f.ID,
-			FriendName:   f.FriendName,
-			RegisteredAt: f.RegisteredAt,
-			CountedCents: f.CountedCents,
-			Stage:        ReferralStatusFor(ref, payout, p, now),
-			RejectReason: deref(f.RejectReason),
-			BatchMonth:   deref(f.BatchMonth),
-			PaidAt:       f.PaidAt,
+			ReferralID:     f.ID,
+			FriendName:     f.FriendName,
+			RegisteredAt:   f.RegisteredAt,
+			CountedCents:   f.CountedCents,
+			Stage:          ReferralStatusFor(ref, payout, p, now),
+			RejectReason:   deref(f.RejectReason),
+			BatchMonth:     deref(f.BatchMonth),
+			FirstEarningAt: f.FirstEarningAt.Time,
+			QualifiedAt:    f.QualifiedAt,
+			DecidedAt:      f.DecidedAt,
+			PaidAt:         f.PaidAt,
 		}
 		if rows[i].Stage == StageApproved && rows[i].BatchMonth != "" {
 			if due, err := p.DueDate(rows[i].BatchMonth); err == nil {

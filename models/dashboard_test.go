@@ -2,7 +2,6 @@ package models_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -80,10 +79,11 @@ func TestDashboardShowsAReferrersNumbersAndEachFriendsStage(t *testing.T) {
 		db.FixtureCounted(t, priya.Referral.ID, 31000)
 		db.FixtureCounted(t, lucas.Referral.ID, 52500)
 		db.FixturePayout(t, *lucas.Referral, models.PayoutPendingReview)
-		db.FixtureCounted(t, nina.Referral.ID, 50000)
-		db.FixturePayout(t, *nina.Referral, models.PayoutApproved)
+		// Omar's credit is paid (paying the batch), then Nina's is approved for the next run.
 		db.FixtureCounted(t, omar.Referral.ID, 60000)
 		db.FixturePayout(t, *omar.Referral, models.PayoutPaid)
+		db.FixtureCounted(t, nina.Referral.ID, 50000)
+		db.FixturePayout(t, *nina.Referral, models.PayoutApproved)
 
 		d, err := db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
 		if err != nil {
@@ -93,8 +93,19 @@ func TestDashboardShowsAReferrersNumbersAndEachFriendsStage(t *testing.T) {
 			t.Fatalf("dashboard %+v", d)
 		}
 		got := d.Programs[0].Stats
-		want := models.ReferrerStats{Clicks: 7, SignUps: 5, InProgress: 2, Qualified: 3,
-			CreditsEarnedCents: 20000, CreditsPaidCents: 10000, CreditsInReviewCents: 10000}
+		// The credits' pipeline adds up: in review + approved + paid = earned.
+		wantDue := time.Date(2019, 4, 5, 0, 0, 0, 0, time.UTC) // batch 2019-03, 5 business days after March
+		if by := got.Credits.ApprovedPayBy; by == nil || !by.Equal(wantDue) {
+			t.Errorf("approved credits paid by %v, want %v", by, wantDue)
+		}
+		if got.Credits.EarnedCents() != 30000 {
+			t.Errorf("credits earned %d, want 30000", got.Credits.EarnedCents())
+		}
+		if c := got.Credits; c.InReviewCents != 10000 || c.ApprovedCents != 10000 || c.PaidCents != 10000 {
+			t.Errorf("credits %+v", c)
+		}
+		got.Credits = models.CreditPipeline{}
+		want := models.ReferrerStats{Clicks: 7, SignUps: 5, InProgress: 2, Qualified: 3}
 		if got != want {
 			t.Errorf("stats %+v\nwant  %+v", got, want)
 		}
@@ -150,7 +161,7 @@ func TestRejectedCreditsCarryTheirReason(t *testing.T) {
 		if f.Stage != models.StageRejected || f.RejectReason != modelstest.FixtureRejectReason {
 			t.Fatalf("row %+v", f)
 		}
-		if st := d.Programs[0].Stats; st.Qualified != 1 || st.CreditsEarnedCents != 0 {
+		if st := d.Programs[0].Stats; st.Qualified != 1 || st.Credits.EarnedCents() != 0 {
 			t.Errorf("stats %+v", st)
 		}
 	})
@@ -211,7 +222,11 @@ func TestDashboardShowsEachProgramTheReferrerWasInvitedTo(t *testing.T) {
 			t.Errorf("stats %+v / %+v", d.Programs[0].Stats, d.Programs[1].Stats)
 		}
 		// An ended program the referrer was invited to stays on their dashboard, after the open ones.
-		db.Exec(t, "UPDATE programs SET status = 'ended' WHERE id = ?", first.ID)
+		end := first.Input()
+		end.Status = models.ProgramEnded
+		if _, err := db.Store.UpdateProgram(ctx, models.CLIActor(), first.Slug, end); err != nil {
+			t.Fatal(err)
+		}
 		d, err = db.Store.Dashboard(ctx, maria.ID, models.DashboardQuery{})
 		if err != nil {
 			t.Fatal(err)
@@ -276,8 +291,8 @@ func TestAReferredFriendSeesTheirOwnProgressAndPerk(t *testing.T) {
 		if f.PlusUntil == nil || !f.PlusUntil.Equal(modelstest.Start.AddDate(0, 1, 0)) || !f.RegisteredAt.Equal(modelstest.Start) {
 			t.Errorf("perk until %v, registered %v", f.PlusUntil, f.RegisteredAt)
 		}
-		// The friend is no referrer: R1 says why, and they have no invitation.
-		if len(d.Programs) != 1 || d.Programs[0].CanRefer() || d.Programs[0].Friends.Total != 0 {
+		// The friend is no referrer, and is not told what they cannot do: no program panel.
+		if len(d.Programs) != 0 {
 			t.Errorf("programs %+v", d.Programs)
 		}
 		db.FixtureCounted(t, sam.Referral.ID, 50000)
@@ -303,36 +318,41 @@ func TestLedgerShowsRunningBalanceNewestFirstAndPages(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		_, maria, code := invited(t, db)
-		rita := user(t, db, models.NewUser{Email: "rita@example.com", Country: "US", TopRated: true})
-		sam := signUp(t, db, "Sam Rivera", "sam@example.com", code)
-		db.FixtureCounted(t, sam.Referral.ID, 50000)
-		payout := db.FixturePayout(t, *sam.Referral, models.PayoutPaid)
-		start := db.Clock.Now()
-		db.FixtureLedgerCredit(t, maria.ID, &payout, 10000, "Referral bonus - Sam Rivera", start)
-		for i := range 51 {
-			db.FixtureLedgerCredit(t, maria.ID, nil, 100, fmt.Sprintf("Adjustment %d", i), start.Add(time.Duration(i+1)*time.Minute))
+		// Three of Maria's friends qualify; their credits are paid a day apart.
+		var start time.Time
+		for i, name := range []string{"Sam Rivera", "Priya Patel", "Lucas Moreau"} {
+			f := signUp(t, db, name, strings.ToLower(strings.Fields(name)[0])+"@example.com", code)
+			db.FixtureCounted(t, f.Referral.ID, 50000)
+			if i == 0 {
+				start = db.Clock.Now()
+			}
+			db.FixturePayout(t, *f.Referral, models.PayoutPaid)
+			db.Clock.Advance(24 * time.Hour)
 		}
-		db.FixtureLedgerCredit(t, rita.ID, nil, 99900, "Someone else's credit", start)
+		rita, ritaCode := db.FixtureReferrer(t, "rita@example.com", "Rita Gomez")
+		other := signUp(t, db, "Someone Else", "else@example.com", ritaCode)
+		db.FixtureCounted(t, other.Referral.ID, 50000)
+		db.FixturePayout(t, *other.Referral, models.PayoutPaid)
 
-		page, sum, err := db.Store.Ledger(ctx, maria.ID, models.Paging{})
+		page, sum, err := db.Store.Ledger(ctx, maria.ID, models.Paging{PerPage: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum.Entries != 52 || sum.BalanceCents != 15100 || sum.WithdrawableCents != 15100 {
+		if sum.Entries != 3 || sum.BalanceCents != 30000 || sum.WithdrawableCents != 30000 {
 			t.Fatalf("summary %+v", sum)
 		}
-		if len(page.Items) != 50 || page.Total != 52 {
+		if len(page.Items) != 2 || page.Total != 3 {
 			t.Fatalf("first page: %d items of %d", len(page.Items), page.Total)
 		}
-		if top := page.Items[0]; top.Description != "Adjustment 50" || top.BalanceCents != 15100 {
-			t.Errorf("newest entry %+v", top)
+		if top := page.Items[0]; top.Description != "Referral bonus - Lucas Moreau" || top.BalanceCents != 30000 || page.Items[1].BalanceCents != 20000 {
+			t.Errorf("newest entries %+v", page.Items)
 		}
-		page, _, err = db.Store.Ledger(ctx, maria.ID, models.Paging{Page: 2})
+		page, _, err = db.Store.Ledger(ctx, maria.ID, models.Paging{Page: 2, PerPage: 2})
 		if err != nil {
 			t.Fatal(err)
 		}
 		last := page.Items[len(page.Items)-1]
-		if len(page.Items) != 2 || last.Description != "Referral bonus - Sam Rivera" || last.AmountCents != 10000 ||
+		if len(page.Items) != 1 || last.Description != "Referral bonus - Sam Rivera" || last.AmountCents != 10000 ||
 			last.FeeCents != 0 || last.BalanceCents != 10000 || last.TimeZone != models.DefaultTimeZone {
 			t.Errorf("oldest entry %+v", last)
 		}
@@ -342,7 +362,7 @@ func TestLedgerShowsRunningBalanceNewestFirstAndPages(t *testing.T) {
 
 		// R15: Rita's ledger holds her entry only.
 		page, sum, _ = db.Store.Ledger(ctx, rita.ID, models.Paging{})
-		if sum.BalanceCents != 99900 || len(page.Items) != 1 {
+		if sum.BalanceCents != 10000 || len(page.Items) != 1 || page.Items[0].Description != "Referral bonus - Someone Else" {
 			t.Errorf("Rita's ledger: %+v, %d items", sum, len(page.Items))
 		}
 	})
@@ -352,7 +372,7 @@ func TestAnEmptyLedger(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		u := user(t, db, models.NewUser{Email: "ana@example.com", Country: "US"})
 		page, sum, err := db.Store.Ledger(context.Background(), u.ID, models.Paging{})
-		if err != nil || len(page.Items) != 0 || sum != (models.LedgerSummary{}) {
+		if err != nil || len(page.Items) != 0 || sum.BalanceCents != 0 || sum.Entries != 0 || sum.Credits.EarnedCents() != 0 {
 			t.Fatalf("%+v %+v %v", page, sum, err)
 		}
 	})

@@ -305,16 +305,14 @@ func TestARefundBelowTheThresholdFlagsTheUnpaidPayout(t *testing.T) {
 			t.Errorf("payout flags %s: want below_threshold gone once the total is back up", payoutFlags(t, db, ref.ID))
 		}
 		// An approved, unpaid payout is flagged too, for whoever pays the batch.
-		if _, err := db.Store.DB().Exec("UPDATE payouts SET status = 'approved', batch_month = '2019-03'"); err != nil {
-			t.Fatal(err)
-		}
+		approved := db.FixturePayout(t, ref, models.PayoutApproved)
 		record(t, db, earning("refund2", -20000))
 		if !strings.Contains(payoutFlags(t, db, ref.ID), models.FlagBelowThreshold) {
 			t.Error("an approved, unpaid payout was not flagged by a refund below the threshold")
 		}
 		// A paid payout keeps the flags it was paid with.
-		if _, err := db.Store.DB().Exec("UPDATE payouts SET status = 'paid', paid_at = CURRENT_TIMESTAMP"); err != nil {
-			t.Fatal(err)
+		if _, err := db.Store.PayBatch(context.Background(), db.FixtureStaff(t), "2019-03"); err != nil || db.Count(t, "ledger_entries", "payout_id = ?", approved) != 1 {
+			t.Fatalf("pay the batch: %v", err)
 		}
 		record(t, db, earning("again2", 30000))
 		if !strings.Contains(payoutFlags(t, db, ref.ID), models.FlagBelowThreshold) {

@@ -249,7 +249,8 @@ func TestAMarketingEmailToSomeoneWhoOptedOutSinceIsCancelledNotSent(t *testing.T
 		ctx := context.Background()
 		id := queuedEmail(t, db)
 		// The marketplace reports the opt-out (the API), not an unsubscribe link.
-		db.Exec(t, "UPDATE users SET email_opt_out = TRUE WHERE email = 'maria@example.com'")
+		yes := true
+		db.FixtureProfile(t, models.FreelancerProfile{Email: "maria@example.com", EmailOptOut: &yes})
 		e, claimed, err := db.Store.ClaimEmail(ctx, id)
 		if err != nil || claimed || e.Status != models.EmailCancelled || e.Attempts != 0 {
 			t.Errorf("claim: %v %v, %s after %d attempts; want cancelled before any", claimed, err, e.Status, e.Attempts)

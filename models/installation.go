@@ -7,9 +7,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"sync"
 
 	"gorm.io/gorm"
 )
+
+// installationCache holds the installation id once read.
+type installationCache struct {
+	mu sync.Mutex
+	id string
+}
 
 // InstallationID is a random id made once per database, the first time it is asked
 // for (several processes asking at once agree on one). It tells this installation's

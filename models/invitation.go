@@ -330,8 +330,11 @@ func FirstName(name string) string {
 	return ""
 }
 
-// CountClick applies R4's counting: one more click on the invitation with this code. It
-// returns what the link offers, or ErrNotFound for a code nobody holds.
+// CountClick applies R4's counting: one more click on the invitation with this code, in
+// its running total and in its day's counter (the program's calendar day). It returns what
+// the link offers, or ErrNotFound for a code nobody holds. Visits that are not a person
+// following the link (previews, prefetches, the referrer) are the caller's to leave out,
+// with InviteOffer.
 func (s *Store) CountClick(ctx context.Context, code string) (Offer, error) {
 	code = NormalizeCode(code)
 	if code == "" {
@@ -344,8 +347,12 @@ func (s *Store) CountClick(ctx context.Context, code string) (Offer, error) {
 			return err
 		}
 		var err error
-		o, _, err = loadOffer(tx, code, s.Now())
-		return err
+		now := s.Now()
+		if o, _, err = loadOffer(tx, code, now); err != nil {
+			return err
+		}
+		s.zones.locateProgram(&o.Program)
+		return recordClick(tx, o.Invitation.ID, now.In(o.Program.Location()).Format(dayFormat))
 	})
 	return o, err
 }

@@ -71,9 +71,7 @@ func TestInviteProgramInvitesEachEligibleFreelancerOnce(t *testing.T) {
 		user(t, db, models.NewUser{Email: "chloe@example.com", Country: "CA", TopRated: true})                         // not in the U.S.
 		user(t, db, models.NewUser{Email: "staff@example.com", Country: "US", TopRated: true, Role: models.RoleOwner}) // an admin
 		optedOut := user(t, db, models.NewUser{Email: "quiet@example.com", Country: "US", TopRated: true})             // opted out
-		if _, err := db.Store.DB().Exec("UPDATE users SET email_opt_out = TRUE WHERE id = " + itoa(optedOut.ID)); err != nil {
-			t.Fatal(err)
-		}
+		db.FixtureProfile(t, models.FreelancerProfile{Email: optedOut.Email, EmailOptOut: new(true)})
 
 		n, err := db.Store.InviteProgram(ctx, models.CLIActor(), p.Slug)
 		if err != nil || n != 1 {
@@ -181,9 +179,7 @@ func TestRemindersSkipReferrersWhoCanNoLongerRefer(t *testing.T) {
 		if _, err := db.Store.InviteProgram(ctx, models.CLIActor(), p.Slug); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.Store.DB().Exec("UPDATE users SET top_rated = FALSE WHERE email = 'rita@example.com'"); err != nil {
-			t.Fatal(err)
-		}
+		db.FixtureProfile(t, models.FreelancerProfile{Email: "rita@example.com", TopRated: new(false)})
 		db.Clock.Advance(8 * 24 * time.Hour)
 		if n, err := db.Store.SendReminders(ctx, models.CLIActor(), p.Slug); err != nil || n != 1 {
 			t.Fatalf("%d reminders, %v; want 1 (Rita is no longer Top Rated)", n, err)
@@ -221,9 +217,7 @@ func TestAnOfferSaysWhyItWouldMakeNoReferral(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		p, referrer, code := invited(t, db)
-		if _, err := db.Store.DB().Exec("UPDATE users SET top_rated = FALSE WHERE id = " + itoa(referrer.ID)); err != nil {
-			t.Fatal(err)
-		}
+		db.FixtureProfile(t, models.FreelancerProfile{Email: referrer.Email, TopRated: new(false)})
 		if o, err := db.Store.InviteOffer(ctx, code); err != nil || o.Unavailable != models.ReferrerIneligible {
 			t.Fatalf("referrer no longer Top Rated: %+v, %v", o, err)
 		}

@@ -48,6 +48,9 @@ type LedgerSummary struct {
 	// (SPEC §1: credited and withdrawable), so it equals the balance; it is its own field
 	// so that a hold, if one is ever introduced, changes one place.
 	WithdrawableCents int64
+	// Credits are the freelancer's referral credits in every program, from review to paid:
+	// what is approved is on its way, by Credits.ApprovedPayBy.
+	Credits CreditPipeline
 }
 
 // Ledger reads one page of freelancer userID's ledger, newest first, each entry with the
@@ -56,14 +59,17 @@ type LedgerSummary struct {
 // cut, so every page shows true balances.
 func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[LedgerRow], LedgerSummary, error) {
 	db := s.db.WithContext(ctx)
-	var sum LedgerSummary
+	var totals struct{ Entries, BalanceCents int64 }
 	err := db.Model(&LedgerEntry{}).
 		Select("COUNT(*) AS entries, CAST(COALESCE(SUM(amount_cents - fee_cents), 0) AS BIGINT) AS balance_cents").
-		Where("user_id = ?", userID).Find(&sum).Error
+		Where("user_id = ?", userID).Find(&totals).Error
 	if err != nil {
 		return Page[LedgerRow]{}, LedgerSummary{}, fmt.Errorf("balance of user %d: %w", userID, err)
 	}
-	sum.WithdrawableCents = sum.BalanceCents
+	sum := LedgerSummary{Entries: totals.Entries, BalanceCents: totals.BalanceCents, WithdrawableCents: totals.BalanceCents}
+	if sum.Credits, err = s.creditPipeline(ctx, userID); err != nil {
+		return Page[LedgerRow]{}, LedgerSummary{}, err
+	}
 
 	var rows []LedgerRow
 	err = db.Table("ledger_entries le").
@@ -81,4 +87,28 @@ func (s *Store) Ledger(ctx context.Context, userID int64, paging Paging) (Page[L
 	}
 	locate(s.zones, rows, func(r *LedgerRow) *Zone { return &r.Zone })
 	return newPage(rows, sum.Entries, paging), sum, nil
+}
+
+// creditPipeline sums a referrer's credits by program, status and batch month (the
+// payouts (referrer_id) index finds them), each approved month with its due date.
+func (s *Store) creditPipeline(ctx context.Context, referrerID int64) (CreditPipeline, error) {
+	var rows []struct {
+		PayoutBusinessDays int
+		Status             PayoutStatus
+		BatchMonth         *string
+		Cents              int64
+	}
+	err := rawScan(s.db.WithContext(ctx), &rows, `SELECT pr.payout_business_days, p.status, p.batch_month,
+			CAST(SUM(p.amount_cents) AS BIGINT) AS cents
+		FROM payouts p JOIN programs pr ON pr.id = p.program_id
+		WHERE p.referrer_id = ?
+		GROUP BY p.program_id, pr.payout_business_days, p.status, p.batch_month`, referrerID)
+	if err != nil {
+		return CreditPipeline{}, fmt.Errorf("credits of user %d: %w", referrerID, err)
+	}
+	var c CreditPipeline
+	for _, r := range rows {
+		c.add(Program{PayoutBusinessDays: r.PayoutBusinessDays}, r.Status, r.Cents, deref(r.BatchMonth))
+	}
+	return c, nil
 }

@@ -23,15 +23,19 @@ func staff(t *testing.T, db *modelstest.DB) models.Actor {
 	return models.StaffActor(u, "192.0.2.1")
 }
 
-// pending creates a payout pending review for a new friend of maria.
-func pending(t *testing.T, db *modelstest.DB, friend string, flags ...string) modelstest.Fixture {
+// pending creates a payout pending review, without flags, for a new friend of maria.
+func pending(t *testing.T, db *modelstest.DB, friend string) modelstest.Fixture {
 	t.Helper()
-	return db.PendingPayoutFixture(t, modelstest.PendingPayout{
+	return db.PendingPayoutFixture(t, friendOfMaria(friend))
+}
+
+// friendOfMaria describes a new friend of maria's whose payout has no flags.
+func friendOfMaria(friend string) modelstest.PendingPayout {
+	return modelstest.PendingPayout{
 		ReferrerEmail: "maria@example.com",
 		FriendEmail:   strings.ToLower(strings.ReplaceAll(friend, " ", ".")) + "@example.com",
 		FriendName:    friend,
-		Flags:         flags,
-	})
+	}
 }
 
 func payoutStatus(t *testing.T, db *modelstest.DB, id int64) models.PayoutDetail {
@@ -106,7 +110,7 @@ func TestPayoutApprovedTwiceIsAlreadyDecided(t *testing.T) {
 func TestRejectionNeedsAReason(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
-		f := pending(t, db, "Sam Rivera", models.FlagSameIP)
+		f := pending(t, db, "Sam Rivera")
 		admin := staff(t, db)
 		for _, bad := range []string{"", "   \n ", strings.Repeat("x", 501), "bell\a"} {
 			_, err := db.Store.Reject(ctx, admin, f.Payout, bad)
@@ -249,7 +253,10 @@ func TestReviewQueueFiltersSearchesAndPages(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		admin := staff(t, db)
-		first := pending(t, db, "Ann Lee", models.FlagFast, models.FlagSameIP)
+		// Ann signs up from an address Maria signed in from and qualifies within hours.
+		ann := friendOfMaria("Ann Lee")
+		ann.ReferrerIP, ann.FriendIP, ann.QualifyIn = "198.51.100.7", "198.51.100.7", time.Hour
+		first := db.PendingPayoutFixture(t, ann)
 		db.Clock.Advance(time.Hour)
 		second := pending(t, db, "Bo Chen")
 		db.Clock.Advance(time.Hour)
@@ -276,7 +283,7 @@ func TestReviewQueueFiltersSearchesAndPages(t *testing.T) {
 		}
 		r := q.Items[0]
 		if r.ReferrerName != "Maria Santos" || r.ReferrerEmail != "maria@example.com" || r.FriendName != "Ann Lee" ||
-			r.AmountCents != 10000 || r.QualifiedAt == nil || r.CountedCents != 50000 || fmt.Sprint(r.Flags) != "[fast same_ip]" {
+			r.AmountCents != 10000 || r.QualifiedAt == nil || r.CountedCents != 50000 || fmt.Sprint(r.Flags) != "[same_ip fast]" {
 			t.Errorf("row %+v", r)
 		}
 		all, _ := db.Store.ReviewQueue(ctx, models.PayoutFilter{})

@@ -107,9 +107,7 @@ func TestFriendSignUpWithoutAValidCodeIsAPlainAccount(t *testing.T) {
 func TestFriendSignUpThroughAReferrerWhoLostTopRatedMakesNoReferral(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		_, referrer, code := invited(t, db)
-		if _, err := db.Store.DB().Exec("UPDATE users SET top_rated = FALSE WHERE id = " + itoa(referrer.ID)); err != nil {
-			t.Fatal(err)
-		}
+		db.FixtureProfile(t, models.FreelancerProfile{Email: referrer.Email, TopRated: new(false)})
 		res, err := db.Store.SignUpFriend(context.Background(), friend("sam@example.com", code))
 		if err != nil || res.Referral != nil || res.Reason != models.ReferrerIneligible {
 			t.Fatalf("%+v, %v", res, err)

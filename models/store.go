@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -93,11 +92,8 @@ type Store struct {
 	zones      *zoneCache
 	// allowPrivateWebhooks: see Options.AllowPrivateWebhooks.
 	allowPrivateWebhooks bool
-	// installation caches InstallationID.
-	installation struct {
-		mu sync.Mutex
-		id string
-	}
+	// installation caches InstallationID (shared by copies of the Store).
+	installation *installationCache
 	// payChunk is how many payouts one pay transaction takes (the constant payChunk;
 	// tests set it lower).
 	payChunk int
@@ -197,7 +193,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, payChunk: payChunk, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, installation: &installationCache{}, payChunk: payChunk, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -309,4 +305,45 @@ func rowsAffected(res *gorm.DB, err error) error {
 		return err
 	}
 	return nil
+}
+
+// exprTime is a nullable time computed by an SQL expression (MIN, a subquery). SQLite
+// gives such a column no declared type, so its driver hands over the stored text
+// (sqliteTimeFormat) rather than a time; PostgreSQL hands over a time.
+type exprTime struct{ Time *time.Time }
+
+func (e *exprTime) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		e.Time = nil
+	case time.Time:
+		t := v.UTC()
+		e.Time = &t
+	case string, []byte:
+		var s string
+		if b, ok := v.([]byte); ok {
+			s = string(b)
+		} else {
+			s = v.(string)
+		}
+		t, err := time.ParseInLocation(sqliteTimeFormat, s, time.UTC)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339Nano, s); err != nil {
+				return fmt.Errorf("read time %q: %w", s, err)
+			}
+		}
+		t = t.UTC()
+		e.Time = &t
+	default:
+		return fmt.Errorf("read time from %T", v)
+	}
+	return nil
+}
+
+// Value is for gorm, which takes a field for a column only when it is a Valuer too.
+func (e exprTime) Value() (driver.Value, error) {
+	if e.Time == nil {
+		return nil, nil
+	}
+	return *e.Time, nil
 }

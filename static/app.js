@@ -51,8 +51,9 @@
     });
   });
 
-  // Share buttons: <button hidden data-share-url="..." data-share-title="...">. They
-  // appear only where the browser can share (the Web Share API, mostly phones).
+  // Share buttons: <button hidden data-share-url="..." data-share-title="..."
+  // data-share-text="...">. They appear only where the browser can share (the Web Share
+  // API, mostly phones). The text is the share kit's message as the person edited it.
   if (navigator.share) {
     document.querySelectorAll("[data-share-url]").forEach(function (button) {
       button.hidden = false;
@@ -61,9 +62,23 @@
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-share-url]");
     if (!button || !navigator.share) return;
+    var kit = button.closest("[data-share-kit]");
+    var message = kit && kit.querySelector("[data-share-message]");
     navigator.share({
       title: button.getAttribute("data-share-title") || document.title,
+      text: message ? message.value : button.getAttribute("data-share-text") || "",
       url: button.getAttribute("data-share-url")
     }).catch(function () { /* the person closed the share sheet */ });
+  });
+
+  // Share links follow the edited message: each <a data-share-template="..."> holds its
+  // address with the message left as %7Bmessage%7D; the server's links carry the default.
+  document.addEventListener("input", function (event) {
+    var message = event.target.closest("[data-share-message]");
+    if (!message) return;
+    var kit = message.closest("[data-share-kit]");
+    kit.querySelectorAll("[data-share-template]").forEach(function (link) {
+      link.href = link.getAttribute("data-share-template").split("%7Bmessage%7D").join(encodeURIComponent(message.value));
+    });
   });
 })();

@@ -18,6 +18,8 @@ type Page struct {
 	// CSSURL and JSURL are the versioned addresses of the stylesheet and script.
 	CSSURL string
 	JSURL  string
+	// Marketplace is MARKETPLACE_NAME, as the pages name the marketplace.
+	Marketplace string
 }
 
 // Viewer is the signed-in person.

@@ -28,7 +28,8 @@ type config struct {
 	WebhookSecret  string
 	SMTPURL        string
 	TrustedProxies []string
-	// MarketplaceName names the marketplace in emails (MARKETPLACE_NAME).
+	// MarketplaceName names the marketplace on the pages and emails friends and referrers
+	// see (MARKETPLACE_NAME, default "the marketplace").
 	MarketplaceName string
 	// AllowPrivateWebhooks lets webhook endpoints be private or loopback addresses,
 	// over plain http too (WEBHOOK_ALLOW_PRIVATE=1): development and tests only.
@@ -44,13 +45,14 @@ func loadConfig(getenv func(string) string) config {
 		return def
 	}
 	c := config{
-		Addr:                 or("ADDR", "127.0.0.1:8080"),
-		BaseURL:              or("BASE_URL", "http://localhost:8080"),
-		DatabaseURL:          or("DATABASE_URL", ""),
-		DataDir:              or("DATA_DIR", "data"),
-		SessionSecret:        getenv("SESSION_SECRET"),
-		WebhookSecret:        getenv("WEBHOOK_SECRET"),
-		SMTPURL:              or("SMTP_URL", ""),
+		Addr:          or("ADDR", "127.0.0.1:8080"),
+		BaseURL:       or("BASE_URL", "http://localhost:8080"),
+		DatabaseURL:   or("DATABASE_URL", ""),
+		DataDir:       or("DATA_DIR", "data"),
+		SessionSecret: getenv("SESSION_SECRET"),
+		WebhookSecret: getenv("WEBHOOK_SECRET"),
+		SMTPURL:       or("SMTP_URL", ""),
+		// Mid-sentence, as in "Join me on the marketplace".
 		MarketplaceName:      or("MARKETPLACE_NAME", views.DefaultMarketplaceName),
 		AllowPrivateWebhooks: strings.TrimSpace(getenv("WEBHOOK_ALLOW_PRIVATE")) == "1",
 	}
