@@ -82,16 +82,17 @@ func (h *Handler) adminEmail(c echo.Context) error {
 	return render(c, http.StatusOK, views.AdminEmail(h.page(c, content.Subject, "/admin/outbox"), views.OutboxEmail{Email: e, Content: content}, adminLocation()))
 }
 
-// adminEmailHTML is the HTML part of an outbox email, for the frame of its page: a
-// sandboxed document of its own that may run nothing and load nothing, styled by its
-// inline styles only, and framed by our own pages only.
+// adminEmailHTML is the HTML part of an outbox email, for the frame of its page (an
+// iframe sandboxed without scripts, forms or navigation): a document of its own whose
+// policy lets it run nothing and load nothing, only its inline styles apply, and only
+// our own pages may frame it.
 func (h *Handler) adminEmailHTML(c echo.Context) error {
 	_, content, err := h.outboxEmail(c)
 	if err != nil {
 		return err
 	}
 	hd := c.Response().Header()
-	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'")
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 	hd.Set("X-Frame-Options", "SAMEORIGIN")
 	return c.HTMLBlob(http.StatusOK, []byte(views.HideSignInLinkTokens(content.HTML)))
 }

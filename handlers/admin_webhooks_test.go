@@ -100,13 +100,13 @@ func msgOr(n *html.Node) *html.Node {
 func TestAnOwnerDisablesAnEndpointAndRetriesADelivery(t *testing.T) {
 	db := modelstest.SQLite(t)
 	a := newApp(t, db)
-	owner := signedInAdmin(t, a)
 	ctx := context.Background()
 	ep, err := db.Store.CreateWebhookEndpoint(ctx, models.CLIActor(), models.WebhookInput{URL: "http://127.0.0.1:9/hooks", Events: []string{"referral.registered"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	db.PendingPayoutFixture(t, modelstest.PendingPayout{ReferrerEmail: "maria@example.com", FriendEmail: "sam@example.com"})
+	owner := signedInAdmin(t, a) // after the fixture, which moves the clock
 	var delivery int64
 	db.QueryRow(t, "SELECT id FROM webhook_deliveries", []any{&delivery})
 	path := fmt.Sprintf("/admin/webhooks/%d", ep.ID)

@@ -35,6 +35,7 @@ var routeAccess = map[string][]models.Role{
 	"GET /static/*":                        anyone,
 	"POST /api/v1/earnings":                anyone, // signed requests, tested in api_test.go
 	"POST /api/v1/freelancers":             anyone,
+	"GET /api/v1/openapi.json":             anyone, // public: the API reference
 	"GET /":                                anyone,
 	"GET /login":                           anyone,
 	"POST /login":                          anyone,
@@ -47,6 +48,8 @@ var routeAccess = map[string][]models.Role{
 	"HEAD /r/:code":                        anyone,
 	"GET /signup":                          anyone,
 	"POST /signup":                         anyone,
+	"GET /unsubscribe/:token":              anyone, // signed links, tested in unsubscribe_test.go
+	"POST /unsubscribe/:token":             anyone,
 	"GET /dashboard":                       freelancer,
 	"GET /dashboard/invite-qr.svg":         freelancer,
 	"GET /transactions":                    freelancer,

@@ -20,6 +20,9 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(h.assets.Handler()))
 
+	// The machine API's description (OpenAPI 3.1): public, like the rest of the docs.
+	e.GET("/api/v1/openapi.json", h.openAPI)
+
 	// Machine API for the marketplace: HMAC-signed requests, no session, no CSRF.
 	api := e.Group("/api/v1", h.requireSignature, h.admit)
 	api.POST("/earnings", h.apiEarnings)

@@ -98,7 +98,7 @@ func (p Policy) CheckURL(ctx context.Context, raw string) error {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return errors.New("Enter a whole address, starting with https://, like https://marketplace.example.com/webhooks/referrals.")
+		return errors.New("Enter a whole address, starting with https://.")
 	}
 	switch {
 	case u.Scheme == "https":

@@ -101,7 +101,7 @@ func TestTheClientRefusesPrivateAddressesWhenItDials(t *testing.T) {
 	if hits != 0 {
 		t.Fatalf("the server got %d requests", hits)
 	}
-	res, err := netguard.Policy{AllowPrivate: true}.Client(5 * time.Second).Post(srv.URL, "application/json", strings.NewReader("{}"))
+	res, err := netguard.Policy{AllowPrivate: true}.Client(5*time.Second).Post(srv.URL, "application/json", strings.NewReader("{}"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1152,14 +1152,14 @@ func AdminEmail(p Page, m OutboxEmail, loc *time.Location) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if m.Content.HTML != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, "<section class=\"card\" aria-labelledby=\"html-title\"><h2 id=\"html-title\">HTML</h2><iframe class=\"email-frame\" id=\"email-html\" sandbox=\"\" src=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 95, "<section class=\"card\" aria-labelledby=\"html-title\"><h2 id=\"html-title\">HTML</h2><iframe class=\"email-frame\" id=\"email-html\" sandbox=\"allow-same-origin\" src=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var53 string
 				templ_7745c5c3_Var53, templ_7745c5c3_Err = templruntime.NewAttributeExpression("/admin/outbox/" + Itoa(e.ID) + "/html").ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_lists.templ`, Line: 361, Col: 104}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_lists.templ`, Line: 361, Col: 121}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var53)
 				if templ_7745c5c3_Err != nil {
@@ -1172,13 +1172,13 @@ func AdminEmail(p Page, m OutboxEmail, loc *time.Location) templ.Component {
 				var templ_7745c5c3_Var54 string
 				templ_7745c5c3_Var54, templ_7745c5c3_Err = templruntime.NewAttributeExpression("HTML part of email " + Itoa(e.ID)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_lists.templ`, Line: 361, Col: 149}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/admin_lists.templ`, Line: 361, Col: 166}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var54)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "\" loading=\"lazy\"></iframe></section>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 97, "\"></iframe></section>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
