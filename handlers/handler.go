@@ -68,7 +68,6 @@ type Handler struct {
 	shareKits *shareKits
 }
 
-
 // New builds the web application: the router with every route, middleware and the error
 // page.
 func New(opts Options) (*echo.Echo, error) {

@@ -73,8 +73,8 @@ type webhookWorker struct {
 	client *http.Client
 	// timeout is webhookTimeout and firstRetry webhookFirstRetry (shorter in tests).
 	timeout, firstRetry time.Duration
-	busy       *endpointLimit
-	log        *slog.Logger
+	busy                *endpointLimit
+	log                 *slog.Logger
 }
 
 func newWebhookWorker(store *models.Store, timeout, firstRetry time.Duration, log *slog.Logger) *webhookWorker {
