@@ -518,6 +518,21 @@ func signIn(base, email string) (string, error) {
 		return "", err
 	}
 	res.Body.Close()
+	// Staff answer with a TOTP code. A code works once, so a second sign-in within its 30
+	// seconds waits for the next one.
+	for try := 0; email == adminEmail && res.StatusCode != http.StatusSeeOther && try < 2; try++ {
+		if try > 0 {
+			time.Sleep(time.Until(time.Now().Truncate(30 * time.Second).Add(30*time.Second + 100*time.Millisecond)))
+		}
+		code, err := models.TOTPCode(benchTOTPSecret, time.Now())
+		if err != nil {
+			return "", err
+		}
+		if res, err = client.PostForm(base+"/login/mfa", url.Values{"code": {code}, "_csrf": {string(m[1])}}); err != nil {
+			return "", err
+		}
+		res.Body.Close()
+	}
 	if res.StatusCode != http.StatusSeeOther {
 		return "", fmt.Errorf("sign in as %s: status %d", email, res.StatusCode)
 	}

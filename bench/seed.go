@@ -50,6 +50,9 @@ func (sc scale) oldestPending() int {
 // benchPassword is every bench account's password.
 const benchPassword = "bench-password"
 
+// benchTOTPSecret is the bench admin's two-factor secret (base32).
+const benchTOTPSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
 // Bench accounts are found by their email pattern.
 func referrerEmail(i int) string { return fmt.Sprintf("referrer%d@bench.test", i) }
 func friendEmail(i int) string   { return fmt.Sprintf("friend%d@bench.test", i) }
@@ -217,6 +220,10 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 			fmt.Sprintf("198.51.100.%d", i%250+1), 1, at, at})
 	}
 	if err := in.insert(ctx, "users", userCols, users); err != nil {
+		return err
+	}
+	// Staff sign in with a TOTP code: the admin is enrolled with a known secret.
+	if _, err := in.db.ExecContext(ctx, "UPDATE users SET totp_secret = '"+benchTOTPSecret+"', totp_enrolled_at = CURRENT_TIMESTAMP WHERE id = 1"); err != nil {
 		return err
 	}
 	users = nil

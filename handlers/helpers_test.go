@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/net/html"
@@ -26,6 +27,8 @@ type app struct {
 	*modelstest.DB
 	router *echo.Echo
 	server *httptest.Server
+	// totp holds the TOTP secret of each member of staff createUser enrolled, by email.
+	totp map[string]string
 }
 
 func newApp(t *testing.T, db *modelstest.DB, options ...func(*handlers.Options)) *app {
@@ -46,7 +49,7 @@ func newApp(t *testing.T, db *modelstest.DB, options ...func(*handlers.Options))
 	}
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
-	return &app{DB: db, router: e, server: srv}
+	return &app{DB: db, router: e, server: srv, totp: map[string]string{}}
 }
 
 // browser is a client with its own cookies that does not follow redirects, so tests see
@@ -117,17 +120,52 @@ func (b *browser) csrfToken() string {
 	return attr(meta, "content")
 }
 
-// signIn signs in with the given credentials and expects to land on want.
+// signIn signs in with the given credentials and expects to land on want. Staff that
+// createUser enrolled answer the code step with their app's code (the clock moves on
+// 30 seconds first, since each code works once).
 func (b *browser) signIn(email, password, want string) {
 	b.t.Helper()
 	res := b.post("/login", url.Values{"email": {email}, "password": {password}}, true)
+	if secret, ok := b.app.totp[email]; ok && res.status == http.StatusOK {
+		res = b.post("/login/mfa", url.Values{"code": {b.app.totpCode(secret)}}, true)
+	}
 	if res.status != http.StatusSeeOther || res.location != want {
 		b.t.Fatalf("sign in as %s: %d to %q, want 303 to %q", email, res.status, res.location, want)
 	}
 }
 
-// createUser adds a user with a known password.
+// totpCode moves the clock to the next 30-second step and returns secret's code then,
+// as an authenticator app would show it.
+func (a *app) totpCode(secret string) string {
+	a.Clock.Advance(30 * time.Second)
+	code, err := models.TOTPCode(secret, a.Clock.Now())
+	if err != nil {
+		panic(err)
+	}
+	return code
+}
+
+// createUser adds a user with a known password. Staff are enrolled in two-factor
+// sign-in too (their secret kept in a.totp): createUnenrolled makes staff who are not.
 func (a *app) createUser(t *testing.T, u models.NewUser) models.User {
+	t.Helper()
+	created := a.createUnenrolled(t, u)
+	if created.IsStaff() {
+		key, err := models.NewTOTPKey(created.Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _ := models.TOTPCode(key.Secret, a.Clock.Now())
+		if created, _, err = a.Store.EnrolTOTP(t.Context(), created.ID, key.Secret, code, ""); err != nil {
+			t.Fatal(err)
+		}
+		a.totp[created.Email] = key.Secret
+	}
+	return created
+}
+
+// createUnenrolled adds a user with a known password, staff without two-factor sign-in.
+func (a *app) createUnenrolled(t *testing.T, u models.NewUser) models.User {
 	t.Helper()
 	if u.Password == "" {
 		u.Password = "correct horse"

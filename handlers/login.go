@@ -44,17 +44,13 @@ func (h *Handler) login(c echo.Context) error {
 	case errors.Is(err, models.ErrTooManyAttempts):
 		form.Error = "Too many failed attempts. Wait 15 minutes, then try again."
 		return render(c, http.StatusTooManyRequests, views.Login(h.page(c, "Sign in", ""), form))
+	case errors.Is(err, models.ErrAccountDisabled):
+		form.Error = "This account is disabled. Ask an owner of the program to enable it."
+		return render(c, http.StatusForbidden, views.Login(h.page(c, "Sign in", ""), form))
 	case err != nil:
 		return err
 	}
-	if err := h.startSession(c, user); err != nil {
-		return err
-	}
-	target := form.Next
-	if target == "" {
-		target = homePath(&user)
-	}
-	return c.Redirect(http.StatusSeeOther, target)
+	return h.signInOrAskCode(c, user, form.Next)
 }
 
 // logout ends every session of the user (the cookie alone cannot be revoked) and this

@@ -109,13 +109,14 @@ func (h *Handler) requireFreelancer(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // requireStaff lets program staff of every role through (every staff role reads every
-// admin page) and answers 403 to everyone else signed in (R15).
+// admin page) and answers 403 to everyone else signed in (R15). Staff who have not set
+// up two-factor sign-in are sent to do it first (requireEnrolled).
 func (h *Handler) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 	return h.requireUser(func(c echo.Context) error {
 		if !currentUser(c).IsStaff() {
 			return echo.NewHTTPError(http.StatusForbidden, "This page is for program staff.")
 		}
-		return next(c)
+		return h.requireEnrolled(next)(c)
 	})
 }
 

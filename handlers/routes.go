@@ -41,6 +41,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	web.GET("/", h.home)
 	web.GET("/login", h.loginPage)
 	web.POST("/login", h.login)
+	web.POST("/login/mfa", h.loginMFA) // the second step, for the pending sign-in in the session
 	web.POST("/login/link", h.requestSignInLink)
 	web.GET("/login/link/:token", h.signInLinkPage)
 	web.POST("/login/link/:token", h.signInWithLink)
@@ -51,7 +52,16 @@ func (h *Handler) routes(e *echo.Echo) {
 	web.GET("/signup", h.signupPage)
 	web.POST("/signup", h.signup)
 
-	// Freelancers (an admin is sent to /admin).
+	// Everyone signed in: their own account. Staff set up two-factor sign-in first: until
+	// then /settings/mfa is the only page they reach (requireEnrolled sends them there).
+	account := web.Group("/settings", h.requireUser)
+	account.GET("", h.settings, h.requireEnrolled)
+	account.POST("/password", h.changePassword, h.requireEnrolled)
+	account.POST("/email", h.setEmailPreference, h.requireEnrolled)
+	account.GET("/mfa", h.mfaPage, h.requireStaffRole)
+	account.POST("/mfa", h.enrolMFA, h.requireStaffRole)
+
+	// Freelancers (staff are sent to /admin).
 	freelancer := web.Group("", h.requireFreelancer)
 	freelancer.GET("/dashboard", h.dashboard)
 	freelancer.GET("/dashboard/invite-qr.svg", h.inviteQR)
@@ -68,6 +78,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	importing := h.requirePermission(models.ImportEarnings) // finance, owner
 	programs := h.requirePermission(models.ManagePrograms)  // owner
 	retry := h.requirePermission(models.RetryEmails)        // owner
+	manageStaff := h.requirePermission(models.ManageStaff)  // owner
 	webhooks := h.requirePermission(models.ManageWebhooks)  // owner, reading too: addresses and delivery logs
 	staff := web.Group("/admin", h.requireStaff)
 	staff.GET("", h.adminOverview)
@@ -96,6 +107,11 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.POST("/outbox/:id/retry", h.adminRetryEmail, retry)
 	staff.GET("/earnings/import", h.earningsImportPage)
 	staff.POST("/earnings/import", h.earningsImport, importing)
+	staff.GET("/staff", h.adminStaff, manageStaff)
+	staff.POST("/staff", h.adminAddStaff, manageStaff)
+	staff.POST("/staff/:id/role", h.adminStaffRole, manageStaff)
+	staff.POST("/staff/:id/disable", h.adminDisableStaff, manageStaff)
+	staff.POST("/staff/:id/enable", h.adminEnableStaff, manageStaff)
 	staff.GET("/webhooks", h.adminWebhooks, webhooks)
 	staff.POST("/webhooks", h.adminCreateWebhook, webhooks)
 	staff.GET("/webhooks/:id", h.adminWebhook, webhooks)

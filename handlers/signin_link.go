@@ -145,6 +145,9 @@ func (h *Handler) signInWithLink(c echo.Context) error {
 	if err != nil {
 		return h.renderSignInLinkInvalid(c, err)
 	}
+	if user.IsStaff() && user.MFAEnrolled() {
+		return h.signInOrAskCode(c, user, "") // the link is the first factor only
+	}
 	if err := h.startSession(c, user); err != nil {
 		return err
 	}

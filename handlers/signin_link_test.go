@@ -25,7 +25,7 @@ func (b *browser) askForSignInLink(email string) response {
 // of its plain-text body as the recipient would.
 func emailedSignInLink(t *testing.T, db *modelstest.DB, to string) string {
 	t.Helper()
-	emails := db.WrittenEmails(t, "kind = 'sign_in_link' AND recipient = ?", to)
+	emails := db.WrittenEmails(t, "kind IN ('sign_in_link', 'staff_invite') AND recipient = ?", to)
 	if len(emails) == 0 {
 		t.Fatalf("no sign-in link email to %s", to)
 	}

@@ -26,11 +26,13 @@ const (
 	EmailCreditRejected  EmailKind = "credit_rejected"
 	EmailCreditPaid      EmailKind = "credit_paid"
 	EmailSignInLink      EmailKind = "sign_in_link"
+	// EmailStaffInvite welcomes a member of staff an owner added, with a sign-in link.
+	EmailStaffInvite EmailKind = "staff_invite"
 )
 
 // EmailKinds lists every kind, in the order of a referral's life, then the account's.
 func EmailKinds() []EmailKind {
-	return []EmailKind{EmailInvitation, EmailReminder, EmailFriendJoined, EmailFriendQualified, EmailCreditApproved, EmailCreditRejected, EmailCreditPaid, EmailSignInLink}
+	return []EmailKind{EmailInvitation, EmailReminder, EmailFriendJoined, EmailFriendQualified, EmailCreditApproved, EmailCreditRejected, EmailCreditPaid, EmailSignInLink, EmailStaffInvite}
 }
 
 // Marketing reports whether an opted-out freelancer must not get this kind; the others

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"referrals/models"
 	"referrals/models/modelstest"
@@ -107,6 +108,33 @@ func TestEveryStaffStoreActionRefusesTheWrongRole(t *testing.T) {
 			{"InviteProgram", models.ManagePrograms, func(a models.Actor) error { _, err := db.Store.InviteProgram(ctx, a, p.Slug); return err }},
 			{"SendReminders", models.ManagePrograms, func(a models.Actor) error { _, err := db.Store.SendReminders(ctx, a, p.Slug); return err }},
 			{"RetryEmail", models.RetryEmails, func(a models.Actor) error { return db.Store.RetryEmail(ctx, a, email) }},
+			{"AddStaff", models.ManageStaff, func(a models.Actor) error {
+				_, err := db.Store.AddStaff(ctx, a, models.NewStaff{Email: "new-" + string(a.Role) + "@example.com", Name: "New", Role: "finance"},
+					func(models.User, time.Time) string { return "http://x/login/link/t" })
+				return err
+			}},
+			{"SetStaffRole", models.ManageStaff, func(a models.Actor) error {
+				_, err := db.Store.SetStaffRole(ctx, a, actors[models.RoleFinance].UserID, models.RoleFinance)
+				return err
+			}},
+			{"DisableUser", models.ManageStaff, func(a models.Actor) error {
+				_, err := db.Store.DisableUser(ctx, a, f.Referrer.ID)
+				return err
+			}},
+			{"EnableUser", models.ManageStaff, func(a models.Actor) error {
+				_, err := db.Store.EnableUser(ctx, a, f.Referrer.ID)
+				return err
+			}},
+			{"SetPassword", models.ManageStaff, func(a models.Actor) error {
+				return db.Store.SetPassword(ctx, a, f.Friend.Email, "a new password")
+			}},
+			{"ResetMFA", models.ManageStaff, func(a models.Actor) error {
+				err := db.Store.ResetMFA(ctx, a, actors[models.RoleReviewer].Label)
+				if err != nil && !errors.Is(err, models.ErrForbidden) {
+					return nil // not enrolled: refused for that, past the role check
+				}
+				return err
+			}},
 		}
 		for _, act := range actions {
 			for _, r := range append([]models.Role{models.RoleFreelancer}, models.StaffRoles()...) {

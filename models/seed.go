@@ -16,6 +16,10 @@ const DemoPassword = "demo-password"
 type DemoLogin struct {
 	Email string
 	Role  string
+	// Staff sign in with a code too: TOTPURI holds the secret (for an authenticator app)
+	// and RecoveryCodes up to three unused recovery codes, so the demo needs no phone.
+	TOTPURI       string
+	RecoveryCodes []string
 }
 
 // demoAdminEmail, the demo's owner, marks a database as seeded with the demo.
@@ -31,16 +35,16 @@ const (
 // only returns the logins; on any other database that is not empty it refuses.
 func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, err error) {
 	logins = []DemoLogin{
-		{demoAdminEmail, "staff, owner: everything, plus programs and staff"},
-		{demoReviewerEmail, "staff, reviewer: approves and rejects credits"},
-		{demoFinanceEmail, "staff, finance: pays batches, imports earnings"},
-		{"maria@example.com", "Top Rated referrer in the U.S."},
-		{"ben@example.com", "U.S. freelancer who is not Top Rated"},
-		{"chloe@example.com", "Top Rated freelancer in Canada"},
-		{"sam@example.com", "a friend Maria referred, earning toward $500"},
+		{Email: demoAdminEmail, Role: "staff, owner: everything, plus programs and staff"},
+		{Email: demoReviewerEmail, Role: "staff, reviewer: approves and rejects credits"},
+		{Email: demoFinanceEmail, Role: "staff, finance: pays batches, imports earnings"},
+		{Email: "maria@example.com", Role: "Top Rated referrer in the U.S."},
+		{Email: "ben@example.com", Role: "U.S. freelancer who is not Top Rated"},
+		{Email: "chloe@example.com", Role: "Top Rated freelancer in Canada"},
+		{Email: "sam@example.com", Role: "a friend Maria referred, earning toward $500"},
 	}
 	if _, err := s.UserByEmail(ctx, demoAdminEmail); err == nil {
-		return logins, false, nil
+		return logins, false, s.demoStaffLogins(ctx, logins)
 	}
 	var users int64
 	if err := s.db.WithContext(ctx).Model(&User{}).Count(&users).Error; err != nil {
@@ -60,8 +64,14 @@ func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, 
 	}
 	for _, p := range people {
 		p.Password = DemoPassword
-		if _, err := s.CreateUser(ctx, p); err != nil {
+		u, err := s.CreateUser(ctx, p)
+		if err != nil {
 			return nil, false, err
+		}
+		if u.IsStaff() {
+			if err := s.enrolDemoStaff(ctx, u); err != nil {
+				return nil, false, err
+			}
 		}
 	}
 
@@ -128,7 +138,17 @@ func (s *Store) SeedDemo(ctx context.Context) (logins []DemoLogin, seeded bool, 
 	if err := seedDemoMoney(ctx, daysAgo); err != nil {
 		return nil, false, err
 	}
-	return logins, true, nil
+	return logins, true, s.demoStaffLogins(ctx, logins)
+}
+
+// demoStaffLogins adds to the staff logins their TOTP URI and recovery codes.
+func (s *Store) demoStaffLogins(ctx context.Context, logins []DemoLogin) error {
+	for i := range logins {
+		if err := s.demoStaffLogin(ctx, &logins[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // demoClock is the demo seed's clock, which it moves through the past weeks.

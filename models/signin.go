@@ -61,7 +61,7 @@ func (s *Store) EmailSignInLink(ctx context.Context, email, ip string, link func
 		}
 
 		var u User
-		err := tx.Where("email = ?", email).Take(&u).Error
+		err := tx.Where("email = ? AND disabled_at IS NULL", email).Take(&u).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil
 		} else if err != nil {
@@ -82,7 +82,7 @@ func (s *Store) SignInLinkUser(ctx context.Context, id, version int64) (User, er
 		return User{}, ErrSignInLinkUsed
 	case err != nil:
 		return User{}, err
-	case u.SessionVersion != version:
+	case u.SessionVersion != version, u.Disabled():
 		return User{}, ErrSignInLinkUsed
 	}
 	return u, nil
@@ -96,7 +96,7 @@ func (s *Store) SignInWithLink(ctx context.Context, id, version int64, ip string
 	var u User
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		now := s.Now()
-		res := tx.Model(&User{}).Where("id = ? AND session_version = ?", id, version).
+		res := tx.Model(&User{}).Where("id = ? AND session_version = ? AND disabled_at IS NULL", id, version).
 			Updates(map[string]any{"session_version": gorm.Expr("session_version + 1"), "updated_at": now})
 		if err := rowsAffected(res, ErrSignInLinkUsed); err != nil {
 			return err

@@ -31,8 +31,16 @@ type User struct {
 	SignupIP  string
 	// SessionVersion is part of every session cookie; bumping it ends all sessions.
 	SessionVersion int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// TOTPSecret (base32) is set once a member of staff enrolled in two-factor sign-in,
+	// at TOTPEnrolledAt; TOTPLastStep is the time step of the last code accepted, so no
+	// code works twice.
+	TOTPSecret     string     `gorm:"column:totp_secret"`
+	TOTPEnrolledAt *time.Time `gorm:"column:totp_enrolled_at"`
+	TOTPLastStep   int64      `gorm:"column:totp_last_step"`
+	// DisabledAt is when an owner disabled the account; a disabled account cannot sign in.
+	DisabledAt *time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 // IsStaff reports whether u runs the program rather than refers.
@@ -258,6 +266,10 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 		return User{}, ErrBadCredentials
 	}
 
+	if u.Disabled() {
+		// Said only to whoever knows the password, so it reveals nothing to others.
+		return User{}, ErrAccountDisabled
+	}
 	err = s.transaction(ctx, func(tx *gorm.DB) error {
 		// The owner is in: what was held against this account is forgiven.
 		if err := tx.Where("bucket IN ?", keys[:2]).Delete(&signInFailure{}).Error; err != nil {

@@ -161,6 +161,16 @@ func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
 		}
 		v.LinkLabel, v.Link = "Sign in", base+msg.LinkPath
 		v.Footer = "If you didn't ask for this, ignore this email: nobody can sign in without it."
+	case models.EmailStaffInvite:
+		subject = "You are now on the referral program's staff"
+		v.Lines = []string{
+			"You were added to the referral program's staff as " + strings.ToLower(msg.To.Role.Label()) + ".",
+			"Sign in with this link. It works once, for " + signInLinkLifetime() + ": until " + DateTime(msg.Expires, SignInLinkLocation()) +
+				". You will then set up two-factor sign-in with an authenticator app, and can set a password in Settings.",
+			"If the link has expired, ask for a new one on the sign-in page.",
+		}
+		v.LinkLabel, v.Link = "Sign in", base+msg.LinkPath
+		v.Footer = "If you don't know why you got this, ignore this email: nobody can sign in without it."
 	default:
 		return "", emailView{}, fmt.Errorf("unknown email kind %q", msg.Kind)
 	}

@@ -85,6 +85,9 @@ func navLinks(v *Viewer) []NavLink {
 			links = append(links, NavLink{"/admin/earnings/import", "Import"})
 		}
 		links = append(links, NavLink{"/admin/audit", "Audit"}, NavLink{"/admin/outbox", "Outbox"})
+		if v.May(models.ManageStaff) {
+			links = append(links, NavLink{"/admin/staff", "Staff"})
+		}
 		if v.May(models.ManageWebhooks) {
 			links = append(links, NavLink{"/admin/webhooks", "Webhooks"})
 		}

@@ -91,6 +91,10 @@ func (c *cli) seed(ctx context.Context, args []string) error {
 	fmt.Fprintf(c.stdout, "Sign in at %s/login with password %q as:\n", strings.TrimRight(c.cfg.BaseURL, "/"), models.DemoPassword)
 	for _, l := range logins {
 		fmt.Fprintf(c.stdout, "  %-20s %s\n", l.Email, l.Role)
+		if l.TOTPURI != "" {
+			fmt.Fprintf(c.stdout, "  %-20s   two-factor: add %s to an authenticator app,\n", "", l.TOTPURI)
+			fmt.Fprintf(c.stdout, "  %-20s   or use a recovery code once: %s\n", "", strings.Join(l.RecoveryCodes, " "))
+		}
 	}
 	return nil
 }
@@ -159,7 +163,7 @@ func (c *cli) readPassword() (string, error) {
 	}
 	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
 	if line == "" {
-		return "", errors.New("user add: give the password on standard input")
+		return "", errors.New("give the password on standard input")
 	}
 	return line, nil
 }

@@ -27,8 +27,15 @@ commands:
   serve                      run the web server (the default); migrates first
   migrate                    apply pending database migrations
   seed --demo                fill an empty database with a demo program and logins
-  user add --email E --name N [--country US] [--top-rated] [--admin]
-                             create a user; the password is read from standard input
+  user add --email E --name N [--country US] [--top-rated] [--role reviewer|finance|owner]
+                             create a user (--admin: an owner); the password is read
+                             from standard input
+  user passwd --email E      set a password (from standard input); ends their sessions
+  user disable --email E     stop an account signing in; ends its sessions
+  user enable --email E      let a disabled account sign in again
+  user role --email E --role R   give a member of staff another role
+  user mfa-reset --email E   turn off a member of staff's two-factor sign-in (lost
+                             phone): they set it up again at their next sign-in
   program create --slug S --name N --deadline YYYY-MM-DD [--category C]...
                  [--threshold 500] [--reward 100] [--time-zone America/Los_Angeles]
                              create an active program (amounts in dollars)
@@ -105,10 +112,22 @@ func (c *cli) dispatch(ctx context.Context, args []string) error {
 	case "seed":
 		return c.seed(ctx, rest)
 	case "user":
-		if name, flags := sub(); name == "add" {
+		name, flags := sub()
+		switch name {
+		case "add":
 			return c.userAdd(ctx, flags)
+		case "passwd":
+			return c.userPasswd(ctx, flags)
+		case "disable":
+			return c.userDisable(ctx, flags)
+		case "enable":
+			return c.userEnable(ctx, flags)
+		case "role":
+			return c.userRole(ctx, flags)
+		case "mfa-reset":
+			return c.userMFAReset(ctx, flags)
 		}
-		return usageError{"user: the only subcommand is 'user add'"}
+		return usageError{"user: the subcommands are add, passwd, disable, enable, role and mfa-reset"}
 	case "program":
 		if name, flags := sub(); name == "create" {
 			return c.programCreate(ctx, flags)

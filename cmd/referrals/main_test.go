@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
+	"referrals/models"
 	"referrals/models/modelstest"
 )
 
@@ -118,12 +120,87 @@ func TestSeedDemoFillsAnEmptyDatabaseOnce(t *testing.T) {
 		if code != 0 || !strings.Contains(out, "admin@example.com") || !strings.Contains(out, "demo-password") {
 			t.Fatalf("seed: exit %d, %q %q", code, out, errOut)
 		}
+		// Each member of staff is printed with its otpauth:// URI and three recovery codes.
+		if n := strings.Count(out, "otpauth://totp/Referrals:"); n != 3 {
+			t.Errorf("%d otpauth URIs printed, want 3 (one per staff role):\n%s", n, out)
+		}
+		codes := regexp.MustCompile(`\b[a-z0-9]{5}-[a-z0-9]{5}\b`).FindAllString(out, -1)
+		if len(codes) != 9 {
+			t.Fatalf("%d recovery codes printed, want 9:\n%s", len(codes), out)
+		}
+		// The owner's first printed code signs in once; the next seed prints the others.
+		owner, _ := db.Store.UserByEmail(t.Context(), "admin@example.com")
+		if _, err := db.Store.VerifySecondFactor(t.Context(), owner.ID, codes[0], "192.0.2.1"); err != nil {
+			t.Fatalf("a printed recovery code: %v", err)
+		}
 		users := db.Count(t, "users", "")
-		if code, out, _ := referrals(t, env, "", "seed", "--demo"); code != 0 || !strings.Contains(out, "already present") {
+		code, out, _ = referrals(t, env, "", "seed", "--demo")
+		if code != 0 || !strings.Contains(out, "already present") {
 			t.Fatalf("second seed: exit %d, %q", code, out)
+		}
+		if strings.Contains(out, codes[0]) || !strings.Contains(out, codes[1]) || strings.Count(out, "otpauth://") != 3 {
+			t.Errorf("the second seed prints the used code, or not the others:\n%s", out)
 		}
 		if db.Count(t, "users", "") != users {
 			t.Error("a second seed added users")
+		}
+	})
+}
+
+func TestUserCommandsChangeAccounts(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		env := envFor(db)
+		for _, args := range [][]string{
+			{"user", "add", "--email", "owner@example.com", "--name", "Owner", "--admin"},
+			{"user", "add", "--email", "rita@example.com", "--name", "Rita", "--role", "reviewer"},
+		} {
+			if code, _, errOut := referrals(t, env, "correct horse\n", args...); code != 0 {
+				t.Fatalf("%v: %s", args, errOut)
+			}
+		}
+		ctx := t.Context()
+		rita, _ := db.Store.UserByEmail(ctx, "rita@example.com")
+		steps := []struct {
+			stdin string
+			args  []string
+			want  string
+		}{
+			{"battery staple\n", []string{"user", "passwd", "--email", "Rita@example.com"}, "set the password"},
+			{"", []string{"user", "role", "--email", "rita@example.com", "--role", "finance"}, "is now finance"},
+			{"", []string{"user", "disable", "--email", "rita@example.com"}, "disabled"},
+			{"", []string{"user", "enable", "--email", "rita@example.com"}, "enabled"},
+		}
+		for _, s := range steps {
+			if code, out, errOut := referrals(t, env, s.stdin, s.args...); code != 0 || !strings.Contains(out, s.want) {
+				t.Fatalf("%v: exit %d, %q %q", s.args, code, out, errOut)
+			}
+		}
+		after, _ := db.Store.UserByEmail(ctx, "rita@example.com")
+		if after.Role != models.RoleFinance || after.Disabled() || after.SessionVersion <= rita.SessionVersion {
+			t.Errorf("rita after the commands: %+v", after)
+		}
+		if _, err := db.Store.Authenticate(ctx, "rita@example.com", "battery staple", "192.0.2.1"); err != nil {
+			t.Errorf("the password set by user passwd: %v", err)
+		}
+		// The last owner stays; an unknown email and an unknown role are one-line errors.
+		for _, c := range []struct {
+			args []string
+			code int
+			want string
+		}{
+			{[]string{"user", "role", "--email", "owner@example.com", "--role", "reviewer"}, 1, "last enabled owner"},
+			{[]string{"user", "disable", "--email", "owner@example.com"}, 1, "last enabled owner"},
+			{[]string{"user", "disable", "--email", "nobody@example.com"}, 1, "no account"},
+			{[]string{"user", "role", "--email", "rita@example.com", "--role", "admin"}, 2, "reviewer, finance or owner"},
+			{[]string{"user", "mfa-reset", "--email", "rita@example.com"}, 1, "has not set up"},
+		} {
+			code, _, errOut := referrals(t, env, "", c.args...)
+			if code != c.code || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("%v: exit %d, %q; want exit %d saying %q", c.args, code, errOut, c.code, c.want)
+			}
+		}
+		if n := db.Count(t, "audit_events", "actor = 'cli' AND (action LIKE 'user.%' OR action LIKE 'staff.%')"); n != 4 {
+			t.Errorf("%d audit events of the user commands, want 4", n)
 		}
 	})
 }
