@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 
 	"referrals/jobs"
 	"referrals/models"
+	"referrals/models/modelstest"
 	"referrals/views"
 )
 
@@ -155,5 +158,48 @@ func TestTheHTMLEmailAndTheUnsubscribePage(t *testing.T) {
 	u.shoot("unsubscribed")
 	if s.DB.Count(t, "users", "id = ? AND email_opt_out", maria) != 1 {
 		t.Error("the button did not unsubscribe")
+	}
+}
+
+// TestTwoServeProcessesOnOnePostgresDeliverEachEventOnce runs two real `referrals serve`
+// on one PostgreSQL database: each event reaches the endpoint once, whichever process
+// delivers it.
+func TestTwoServeProcessesOnOnePostgresDeliverEachEventOnce(t *testing.T) {
+	db := modelstest.Postgres(t)
+	ctx := t.Context()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen[r.Header.Get("webhook-id")]++
+		mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(receiver.Close)
+	if _, err := db.Store.CreateWebhookEndpoint(ctx, models.CLIActor(), models.WebhookInput{URL: receiver.URL, Events: []string{"referral.registered"}}); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"DATABASE_URL=" + db.URL, "SESSION_SECRET=e2e-session-secret-of-at-least-32-bytes", "WEBHOOK_ALLOW_PRIVATE=1", "PATH=" + os.Getenv("PATH")}
+	serve(t, env)
+	serve(t, env)
+
+	_, code := db.FixtureReferrer(t, "maria@example.com", "Maria Santos")
+	const friends = 12
+	db.FixtureFriends(t, code, friends)
+	waitFor(t, 60*time.Second, "every registration to arrive", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == friends
+	})
+	time.Sleep(2 * time.Second) // a duplicate would come now
+	mu.Lock()
+	defer mu.Unlock()
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s arrived %d times", id, n)
+		}
+	}
+	if n := db.Count(t, "webhook_deliveries", "status = 'delivered' AND attempts = 1"); n != friends {
+		t.Errorf("%d deliveries delivered at the first attempt, want %d", n, friends)
 	}
 }
