@@ -19,6 +19,10 @@ func (h *Handler) adminOverview(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	m := views.AdminOverviewModel{Now: h.store.Now(), Totals: totals, Programs: programs}
+	disabled, err := h.store.DisabledWebhookEndpoints(ctx)
+	if err != nil {
+		return err
+	}
+	m := views.AdminOverviewModel{Now: h.store.Now(), Totals: totals, Programs: programs, DisabledWebhooks: disabled}
 	return render(c, http.StatusOK, views.AdminOverview(h.page(c, "Overview", "/admin"), m))
 }

@@ -135,6 +135,9 @@ func TestAnOwnerDisablesAnEndpointAndRetriesADelivery(t *testing.T) {
 	if res := owner.post(path+"/enable", nil, true); res.status != http.StatusSeeOther || db.Count(t, "webhook_endpoints", "status = 'active'") != 1 {
 		t.Errorf("enable: %d", res.status)
 	}
+	if notice := find(parse(t, owner.get("/admin").body), func(n *html.Node) bool { return attr(n, "data-webhook-id") != "" }); notice != nil {
+		t.Error("the overview warns of an endpoint an owner disabled and enabled")
+	}
 	if res := owner.get("/admin/webhooks/999"); res.status != http.StatusNotFound {
 		t.Errorf("unknown endpoint: %d, want 404", res.status)
 	}
@@ -143,5 +146,38 @@ func TestAnOwnerDisablesAnEndpointAndRetriesADelivery(t *testing.T) {
 	}
 	if n := db.Count(t, "audit_events", "action IN ('webhook.retry', 'webhook.disable', 'webhook.enable')"); n != 3 {
 		t.Errorf("%d audit events, want retry, disable and enable", n)
+	}
+}
+
+func TestTheOverviewTellsOwnersOfAnEndpointDisabledForFailing(t *testing.T) {
+	db := modelstest.SQLite(t)
+	a := newApp(t, db)
+	ctx := context.Background()
+	ep, err := db.Store.CreateWebhookEndpoint(ctx, models.CLIActor(), models.WebhookInput{URL: "https://203.0.113.9/hooks", Events: []string{"referral.registered"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, code := db.FixtureReferrer(t, "maria@example.com", "Maria Santos")
+	db.FixtureSignUp(t, code, "Sam Rivera", "sam@example.com", "203.0.113.7")
+	var delivery int64
+	db.QueryRow(t, "SELECT id FROM webhook_deliveries", []any{&delivery})
+	// Two failed attempts a day apart, as the delivery job records them.
+	for range 2 {
+		if _, err := db.Store.FinishWebhookAttempt(ctx, delivery, 1, models.WebhookOutcome{StatusCode: 503, Err: "The endpoint answered 503"}); err != nil {
+			t.Fatal(err)
+		}
+		db.Clock.Advance(models.WebhookFailingLimit)
+	}
+	owner := signedInAdmin(t, a)
+	notice := find(parse(t, owner.get("/admin").body), func(n *html.Node) bool { return attr(n, "data-webhook-id") == fmt.Sprint(ep.ID) })
+	if notice == nil || !strings.Contains(text(notice), "https://203.0.113.9/hooks") || !strings.Contains(text(notice), "for a day") {
+		t.Fatalf("the overview does not tell of the disabled endpoint")
+	}
+	// Other staff cannot act on it, so they are not told.
+	a.createUser(t, models.NewUser{Email: "rev@example.com", Role: models.RoleReviewer})
+	reviewer := a.browser(t)
+	reviewer.signIn("rev@example.com", "correct horse", "/admin")
+	if strings.Contains(reviewer.get("/admin").body, "Webhook endpoint disabled") {
+		t.Error("a reviewer is told of a webhook endpoint")
 	}
 }

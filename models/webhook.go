@@ -122,8 +122,10 @@ type WebhookDelivery struct {
 	CreatedAt   time.Time
 }
 
-// WebhookRetryWindow is how long a delivery is retried before it fails.
-const WebhookRetryWindow = 24 * time.Hour
+// WebhookRetryWindow is how long a delivery is retried before it fails: a day, and one
+// more hour, so that an endpoint failing every attempt is disabled (WebhookFailingLimit)
+// by a retry of its deliveries rather than outlive them.
+const WebhookRetryWindow = WebhookFailingLimit + time.Hour
 
 // WebhookFailingLimit is how long an endpoint may fail every attempt, without one
 // success, before it is disabled and the owners are told.
