@@ -103,9 +103,9 @@ func TestABatchCostsAFewStatementsWhateverItsSize(t *testing.T) {
 		t.Errorf("a redelivered batch: %d statements, want 5", n)
 	}
 	// All 50 referrals cross the threshold: + qualify, referrals, users, earnings,
-	// addresses, payouts, and one email each.
-	if n := record(batch("b", 5000)); n != 5+6+50 {
-		t.Errorf("a batch qualifying 50 referrals: %d statements, want %d", n, 5+6+50)
+	// addresses, payouts, the webhook endpoints (none: no events), and one email each.
+	if n := record(batch("b", 5000)); n != 5+7+50 {
+		t.Errorf("a batch qualifying 50 referrals: %d statements, want %d", n, 5+7+50)
 	}
 	// Refunds under the threshold: + the pending payouts, and one flag update each.
 	if n := record(batch("c", -600)); n != 5+1+50 {

@@ -65,16 +65,16 @@ func TestEventsAreRecordedOnlyForActiveEndpointsThatWantThem(t *testing.T) {
 		if _, err := db.Store.PayBatch(ctx, owner, "2019-03"); err != nil {
 			t.Fatal(err)
 		}
-		// registered and approved go to "all"; paid goes to both.
-		if n := db.Count(t, "webhook_events", ""); n != 3 {
-			t.Errorf("%d events, want registered, approved and paid", n)
+		// registered, qualified and approved go to "all"; paid goes to both.
+		if n := db.Count(t, "webhook_events", ""); n != 4 {
+			t.Errorf("%d events, want registered, qualified, approved and paid", n)
 		}
-		for ep, want := range map[int64]int64{all.ID: 3, paid.ID: 1, stopped.ID: 0} {
+		for ep, want := range map[int64]int64{all.ID: 4, paid.ID: 1, stopped.ID: 0} {
 			if n := db.Count(t, "webhook_deliveries", "endpoint_id = ? AND status = 'pending' AND generation = 1", ep); n != want {
 				t.Errorf("endpoint %d has %d deliveries, want %d", ep, n, want)
 			}
 		}
-		if n := db.Count(t, "river_job", "kind = 'deliver_webhook'"); n != 4 {
+		if n := db.Count(t, "river_job", "kind = 'deliver_webhook'"); n != 5 {
 			t.Errorf("%d delivery jobs, want one per delivery", n)
 		}
 		if n := db.Count(t, "webhook_events", "type = 'payout.paid' AND dedupe_key = ? AND message_id LIKE 'msg_%'", "payout.paid:payout:2"); n != 1 {

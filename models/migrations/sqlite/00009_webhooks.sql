@@ -11,7 +11,7 @@ CREATE TABLE webhook_endpoints (
     -- The event types it receives, a JSON array.
     events          TEXT NOT NULL,
     -- whsec_ and the base64 of the signing key; shown once, when the endpoint is made.
-    secret          TEXT NOT NULL CHECK (secret LIKE 'whsec_%'),
+    secret          TEXT NOT NULL,
     status          TEXT NOT NULL CHECK (status IN ('active', 'disabled')),
     -- When the first failure since the last success happened; a day of failures
     -- disables the endpoint.
@@ -29,7 +29,7 @@ CREATE TABLE webhook_endpoints (
 -- dedupe key (e.g. payout.paid:12) makes a change that runs twice record it once.
 CREATE TABLE webhook_events (
     id         INTEGER PRIMARY KEY,
-    message_id TEXT NOT NULL UNIQUE CHECK (message_id LIKE 'msg_%'),
+    message_id TEXT NOT NULL UNIQUE,
     type       TEXT NOT NULL,
     payload    TEXT NOT NULL,
     dedupe_key TEXT NOT NULL UNIQUE,
