@@ -344,7 +344,7 @@ func expectPage(pageURL, cookie, want string) error {
 func database(ctx context.Context, rc runConfig) (env []string, cleanup func(), err error) {
 	base := []string{
 		"SESSION_SECRET=bench-session-secret-of-at-least-32-bytes",
-		"WEBHOOK_SECRET=bench-webhook-secret",
+		"WEBHOOK_SECRET=bench-webhook-secret-of-at-least-32-bytes",
 		"PATH=" + os.Getenv("PATH"),
 	}
 	switch rc.dialect {

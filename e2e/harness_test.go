@@ -68,7 +68,7 @@ func startSite(t *testing.T) *site {
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       url,
 		SessionSecret: sessionSecret,
-		WebhookSecret: "e2e-webhook-secret",
+		WebhookSecret: "e2e-webhook-secret-of-at-least-32-bytes",
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -24,7 +25,12 @@ func (h *Handler) openAPI(c echo.Context) error {
 
 // decodeAPIBody reads the verified body into v, or answers 400 saying what is wrong.
 func decodeAPIBody(c echo.Context, v any) error {
-	err := json.Unmarshal(apiBody(c), v)
+	body := apiBody(c)
+	// The JSON decoder would turn bytes that are not UTF-8 into U+FFFD, and store them so.
+	if !utf8.Valid(body) {
+		return echo.NewHTTPError(http.StatusBadRequest, "The body is not UTF-8 text. Nothing was applied.")
+	}
+	err := json.Unmarshal(body, v)
 	if err == nil {
 		return nil
 	}
@@ -60,6 +66,14 @@ func jsonKind(t reflect.Type) string {
 		return "an object"
 	}
 	return "something else"
+}
+
+// apiStoreError answers a replayed request with 409; other errors go on as they are.
+func apiStoreError(err error) error {
+	if errors.Is(err, models.ErrReplay) {
+		return echo.NewHTTPError(http.StatusConflict, "This signed request was already received: a replay. Nothing was applied; sign a new request to send it again.").SetInternal(err)
+	}
+	return err
 }
 
 // checkItems refuses a missing list or one longer than the API takes.

@@ -46,9 +46,9 @@ func (h *Handler) apiEarnings(c echo.Context) error {
 	for i, e := range *req.Events {
 		events[i] = models.EarningEvent(e)
 	}
-	results, err := h.store.RecordEarnings(c.Request().Context(), events)
+	results, err := h.store.RecordEarningsDelivery(c.Request().Context(), apiDelivery(c), events)
 	if err != nil {
-		return err
+		return apiStoreError(err)
 	}
 	out := make([]eventResultJSON, len(results))
 	for i, r := range results {

@@ -46,9 +46,9 @@ func (h *Handler) apiFreelancers(c echo.Context) error {
 	for i, p := range *req.Freelancers {
 		profiles[i] = models.FreelancerProfile(p)
 	}
-	results, err := h.store.UpsertFreelancers(c.Request().Context(), profiles)
+	results, err := h.store.UpsertFreelancersDelivery(c.Request().Context(), apiDelivery(c), profiles)
 	if err != nil {
-		return err
+		return apiStoreError(err)
 	}
 	out := make([]profileResultJSON, len(results))
 	for i, r := range results {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"referrals/models"
 )
 
 // The machine API's signature (SPEC §4): X-Referrals-Signature: t=UNIX_SECONDS,v1=HEX,
@@ -26,7 +29,21 @@ const (
 	maxAPIBody = 1 << 20
 	// ctxAPIBody is where the verified body is kept on the request.
 	ctxAPIBody = "api_body"
+	// ctxAPIDelivery is where the verified request's models.Delivery is kept.
+	ctxAPIDelivery = "api_delivery"
+	// MinWebhookSecret is the shortest WEBHOOK_SECRET accepted: 32 bytes, the size of
+	// the HMAC-SHA256 key it stands for.
+	MinWebhookSecret = 32
 )
+
+// CheckWebhookSecret refuses a WEBHOOK_SECRET shorter than MinWebhookSecret bytes. An
+// empty one is allowed: the API then refuses every request.
+func CheckWebhookSecret(secret string) error {
+	if secret != "" && len(secret) < MinWebhookSecret {
+		return fmt.Errorf("WEBHOOK_SECRET must be at least %d bytes, not %d: make one with `openssl rand -hex 32`", MinWebhookSecret, len(secret))
+	}
+	return nil
+}
 
 // Signature is a parsed X-Referrals-Signature header.
 type Signature struct {
@@ -135,8 +152,20 @@ func (h *Handler) requireSignature(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		c.Set(ctxAPIBody, body)
+		// The request is applied at most once while its signature verifies (ErrReplay).
+		c.Set(ctxAPIDelivery, models.Delivery{
+			Signature: hex.EncodeToString(mac(h.webhookSecret, sig.Timestamp, body)),
+			Expires:   sig.Time.Add(signatureTolerance),
+		})
 		return next(c)
 	}
+}
+
+// apiDelivery identifies the request requireSignature verified, for the Store to apply
+// it once.
+func apiDelivery(c echo.Context) models.Delivery {
+	d, _ := c.Get(ctxAPIDelivery).(models.Delivery)
+	return d
 }
 
 // apiBody is the request body requireSignature verified.

@@ -15,7 +15,7 @@ import (
 	"referrals/models/modelstest"
 )
 
-const testWebhookSecret = "test-webhook-secret"
+const testWebhookSecret = "test-webhook-secret-of-at-least-32-bytes"
 
 // referral sets up the standard program with Maria invited and Sam referred by her, and
 // returns Sam's user id.
@@ -313,8 +313,70 @@ func TestTheAPIAnswersJSONForWrongMethods(t *testing.T) {
 	db := modelstest.SQLite(t)
 	a := newApp(t, db)
 	res := a.browser(t).get("/api/v1/earnings")
-	if res.status != http.StatusMethodNotAllowed && res.status != http.StatusUnauthorized {
+	if res.status != http.StatusMethodNotAllowed && res.status != http.StatusNotFound {
 		t.Errorf("GET: %d", res.status)
 	}
 	apiError(t, res)
+}
+
+// A signed request sent again while its signature still verifies is a replay: 409, and
+// nothing of it is applied (the earning's amount is not counted twice, a profile is not
+// rewritten). The signatures seen live in the database, so this holds across instances;
+// they are forgotten once they could no longer verify.
+func TestAReplayedRequestAnswers409AndAppliesNothing(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		a.referral(t)
+		other := newApp(t, db) // a second instance on the same database
+		now := a.Clock.Now()
+		body := eventsBody(t, samEarning("evt_1", 1000))
+		sig := handlers.Sign(testWebhookSecret, now, body)
+		if res := a.call(t, "/api/v1/earnings", body, sig); res.status != http.StatusOK {
+			t.Fatalf("first delivery: %d %s", res.status, res.body)
+		}
+		a.Clock.Advance(299 * time.Second)
+		for name, app := range map[string]*app{"the same instance": a, "another instance": other} {
+			res := app.call(t, "/api/v1/earnings", body, sig)
+			if res.status != http.StatusConflict || !strings.Contains(apiError(t, res), "replay") {
+				t.Errorf("replay to %s: %d %s, want 409", name, res.status, res.body)
+			}
+		}
+		// A profile replayed after the marketplace changed it must not undo the change.
+		name := func(n string) []byte {
+			return []byte(`{"freelancers":[{"email":"lee@example.com","name":"` + n + `"}]}`)
+		}
+		first := name("Lee First")
+		firstSig := handlers.Sign(testWebhookSecret, a.Clock.Now(), first)
+		a.call(t, "/api/v1/freelancers", first, firstSig)
+		a.signed(t, "/api/v1/freelancers", name("Lee Second"))
+		if res := a.call(t, "/api/v1/freelancers", first, firstSig); res.status != http.StatusConflict {
+			t.Errorf("replayed profile: %d, want 409", res.status)
+		}
+		if db.Count(t, "users", "name = 'Lee Second'") != 1 {
+			t.Error("the replayed profile was applied")
+		}
+		if db.Count(t, "referrals", "counted_cents = 1000") != 1 {
+			t.Error("the replayed earnings were counted")
+		}
+		// The same events signed anew are a redelivery: answered, each a duplicate.
+		res := a.signed(t, "/api/v1/earnings", body)
+		if res.status != http.StatusOK || !strings.Contains(res.body, `"duplicate"`) {
+			t.Errorf("a new signature for the same events: %d %s", res.status, res.body)
+		}
+		// Expired signatures are purged as new ones arrive.
+		a.Clock.Advance(301 * time.Second)
+		a.signed(t, "/api/v1/freelancers", name("Lee Third"))
+		if n := db.Count(t, "api_signatures", ""); n != 1 {
+			t.Errorf("%d signatures kept, want only the one still in its window", n)
+		}
+	})
+}
+
+func TestAShortWebhookSecretIsRefused(t *testing.T) {
+	db := modelstest.SQLite(t)
+	_, err := handlers.New(handlers.Options{Store: db.Store, BaseURL: modelstest.BaseURL,
+		SessionSecret: []byte("test-session-secret-of-at-least-32-bytes"), WebhookSecret: strings.Repeat("x", 31)})
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SECRET must be at least 32 bytes") {
+		t.Fatalf("a 31-byte secret: %v", err)
+	}
 }

@@ -41,6 +41,9 @@ func (h *Handler) handleError(err error, c echo.Context) {
 	}
 
 	if strings.HasPrefix(c.Request().URL.Path, "/api/") {
+		if status == http.StatusNotFound {
+			message = "not found"
+		}
 		_ = c.JSON(status, map[string]string{"error": message})
 		return
 	}

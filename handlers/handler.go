@@ -30,7 +30,8 @@ type Options struct {
 	BaseURL string
 	// SessionSecret keys the session cookies and signed links (at least 32 bytes).
 	SessionSecret []byte
-	// WebhookSecret keys the signatures of the machine API.
+	// WebhookSecret keys the signatures of the machine API: at least 32 bytes, or empty
+	// (the API then refuses every request).
 	WebhookSecret string
 	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
 	// is believed. Empty: the client address is the connection's peer.
@@ -77,6 +78,9 @@ func New(opts Options) (*echo.Echo, error) {
 	}
 	if len(opts.SessionSecret) < 32 {
 		return nil, errors.New("SESSION_SECRET must be at least 32 bytes")
+	}
+	if err := CheckWebhookSecret(opts.WebhookSecret); err != nil {
+		return nil, err
 	}
 	log := opts.Log
 	if log == nil {

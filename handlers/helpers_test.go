@@ -38,7 +38,7 @@ func newApp(t *testing.T, db *modelstest.DB, options ...func(*handlers.Options))
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       modelstest.BaseURL,
 		SessionSecret: modelstest.SessionSecret,
-		WebhookSecret: "test-webhook-secret",
+		WebhookSecret: "test-webhook-secret-of-at-least-32-bytes",
 	}
 	for _, o := range options {
 		o(&opts)

@@ -76,6 +76,21 @@ func (h *Handler) csrf() echo.MiddlewareFunc {
 	})
 }
 
+// safeMethodsOnly applies m to GET and HEAD requests only. The not-found page uses it
+// for the CSRF middleware: a GET gets the token its sign-out form needs, and a POST to a
+// path that does nothing answers 404 rather than a CSRF refusal.
+func safeMethodsOnly(m echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		checked := m(next)
+		return func(c echo.Context) error {
+			if c.Request().Method == http.MethodGet || c.Request().Method == http.MethodHead {
+				return checked(c)
+			}
+			return next(c)
+		}
+	}
+}
+
 // csrfToken is the token the current page's forms must carry.
 func csrfToken(c echo.Context) string {
 	t, _ := c.Get("csrf").(string)

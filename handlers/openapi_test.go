@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"referrals/handlers"
 	"referrals/models"
 	"referrals/models/modelstest"
 )
@@ -87,6 +88,17 @@ func TestTheOpenAPIDocumentDescribesTheRealHandlers(t *testing.T) {
 		"POST /api/v1/freelancers 401": func() response { return a.call(t, "/api/v1/freelancers", []byte(`{"freelancers":[]}`), "") },
 		"POST /api/v1/freelancers 413": func() response { return a.signed(t, "/api/v1/freelancers", []byte(big)) },
 	}
+	replay := func(path string, body []byte) func() response {
+		return func() response {
+			sig := handlers.Sign(testWebhookSecret, a.Clock.Now(), body)
+			if first := a.call(t, path, body, sig); first.status != http.StatusOK {
+				t.Errorf("%s: the first delivery answered %d", path, first.status)
+			}
+			return a.call(t, path, body, sig)
+		}
+	}
+	requests["POST /api/v1/earnings 409"] = replay("/api/v1/earnings", eventsBody(t, samEarning("evt_replayed", 100)))
+	requests["POST /api/v1/freelancers 409"] = replay("/api/v1/freelancers", []byte(`{"freelancers":[{"email":"replayed@example.com"}]}`))
 
 	var documented []string
 	for path, methods := range doc.Paths {

@@ -30,12 +30,13 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	// One-click unsubscribe (RFC 8058): mail providers post it from their servers, with no
 	// session and no CSRF field; the signed token in the link is the authority.
-	unsubscribe := e.Group("/unsubscribe", h.securityHeaders, middleware.BodyLimit("1K"), h.admit)
+	unsubscribe := e.Group("/unsubscribe", h.securityHeaders, h.readInput(formLimit), h.admit)
 	unsubscribe.GET("/:token", h.unsubscribePage)
 	unsubscribe.POST("/:token", h.unsubscribe)
 
-	// Web pages: security headers, CSRF on every form, the session's user when signed in.
-	web := e.Group("", h.securityHeaders, middleware.BodyLimit("10M"), h.csrf(), h.admit, h.loadSession)
+	// Web pages: security headers, small forms of text only (readInput), CSRF on every
+	// form, the session's user when signed in.
+	web := e.Group("", h.securityHeaders, h.readInput(formLimit), h.csrf(), h.admit, h.loadSession)
 
 	// Anyone.
 	web.GET("/", h.home)
@@ -106,7 +107,6 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.GET("/outbox/:id/html", h.adminEmailHTML)
 	staff.POST("/outbox/:id/retry", h.adminRetryEmail, retry)
 	staff.GET("/earnings/import", h.earningsImportPage)
-	staff.POST("/earnings/import", h.earningsImport, importing)
 	staff.GET("/staff", h.adminStaff, manageStaff)
 	staff.POST("/staff", h.adminAddStaff, manageStaff)
 	staff.POST("/staff/:id/role", h.adminStaffRole, manageStaff)
@@ -118,4 +118,24 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.POST("/webhooks/:id/disable", h.adminDisableWebhook, webhooks)
 	staff.POST("/webhooks/:id/enable", h.adminEnableWebhook, webhooks)
 	staff.POST("/webhooks/:id/deliveries/:delivery/retry", h.adminRetryWebhookDelivery, webhooks)
+
+	// The earnings CSV upload, the one large body: read only once the staff and permission
+	// checks have passed (the file goes to a temporary file, never whole into memory).
+	e.POST("/admin/earnings/import", h.earningsImport,
+		h.securityHeaders, h.loadSession, h.requireStaff, importing, h.readInput(uploadLimit), h.csrf(), h.admit)
+
+	// Unknown paths: 404 to everyone, /admin/... included; JSON under /api/ (handleError).
+	// Echo registers a catch-all route under the prefix of every group made with
+	// middleware, which would send an unknown path through that group's access check (an
+	// anonymous visitor to /login, staff to /admin); each one is replaced by this answer.
+	notFound := []echo.MiddlewareFunc{h.securityHeaders, h.readInput(formLimit), safeMethodsOnly(h.csrf()), h.admit, h.loadSession}
+	for _, r := range e.Routes() {
+		if r.Method == echo.RouteNotFound {
+			e.RouteNotFound(r.Path, h.notFound, notFound...)
+		}
+	}
+	e.RouteNotFound("/*", h.notFound, notFound...)
 }
+
+// notFound answers a path no route matches.
+func (h *Handler) notFound(echo.Context) error { return echo.ErrNotFound }

@@ -109,6 +109,11 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		c.Set(ctxUser, &user)
+		// same_ip (R12) covers every address a user is seen at while signed in; the Store
+		// writes each one once a day.
+		if err := h.store.RecordSeen(c.Request().Context(), user.ID, c.RealIP()); err != nil {
+			return err
+		}
 		if now.Sub(time.Unix(seen, 0)) > sessionTouchEvery {
 			sess.Values[keySeenAt] = now.Unix()
 			if err := sess.Save(c.Request(), c.Response()); err != nil {

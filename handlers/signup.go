@@ -63,8 +63,12 @@ func (h *Handler) signup(c echo.Context) error {
 	}
 	switch {
 	case errors.Is(err, models.ErrEmailTaken):
-		form.Errors = models.FieldErrors{"email": "An account with this email already exists. Sign in instead: invites are for people new to the marketplace."}
+		form.EmailTaken = true
+		form.Errors = models.FieldErrors{"email": "This email already has an account: sign in with it below (invites are for people new to the marketplace)."}
 		return h.renderSignup(c, http.StatusUnprocessableEntity, h.signupModel(c, form))
+	case errors.Is(err, models.ErrTooManyAttempts):
+		form.Error = "Too many sign-up attempts from your network. Wait 15 minutes, then try again, or sign in if you already have an account."
+		return h.renderSignup(c, http.StatusTooManyRequests, h.signupModel(c, form))
 	case errors.Is(err, models.ErrTooManySignups):
 		form.Error = "Too many accounts were created from your network in the last hour. Please try again later."
 		return h.renderSignup(c, http.StatusTooManyRequests, h.signupModel(c, form))

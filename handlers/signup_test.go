@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -174,8 +175,15 @@ func TestTheSameEmailCannotSignUpTwice(t *testing.T) {
 				t.Fatalf("sign-up with %q: %d, want 422", email, res.status)
 			}
 			doc := parse(t, res.body)
-			if msg := byID(doc, "email-error"); msg == nil || !strings.Contains(text(msg), "already exists") {
+			if msg := byID(doc, "email-error"); msg == nil || !strings.Contains(text(msg), "already has an account") {
 				t.Errorf("%q: no message beside the email field", email)
+			}
+			// The way in for the account's owner: sign in, or a sign-in link to that email.
+			offer := byID(doc, "have-account")
+			if offer == nil || find(offer, func(n *html.Node) bool { return n.Data == "a" && attr(n, "href") == "/login" }) == nil {
+				t.Errorf("%q: no sign-in link beside the refusal", email)
+			} else if link := byID(offer, "link-email"); link == nil || attr(link, "value") != email {
+				t.Errorf("%q: the sign-in link form is not filled with the email", email)
 			}
 			if attr(byID(doc, "email"), "value") != email || attr(byID(doc, "name"), "value") != "Sam Again" {
 				t.Errorf("%q: the typed input was not kept", email)
@@ -335,6 +343,42 @@ func TestSignedInVisitorsOfAnInviteLinkAreNotReferred(t *testing.T) {
 		}
 		if db.Count(t, "users", "email = 'ana2@example.com'") != 0 {
 			t.Error("a signed-in user created a second account")
+		}
+	})
+}
+
+// Each "this email already has an account" is counted against the address, before any
+// password is hashed: after ten in 15 minutes the address may not try again until the
+// window has passed (a script cannot probe for accounts, nor burn argon2 time, at speed).
+func TestSignUpsForTakenEmailsAreThrottledPerAddress(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		a := newApp(t, db)
+		a.invitedReferrer(t)
+		for i := range 10 {
+			a.createUser(t, models.NewUser{Email: fmt.Sprintf("taken%d@example.com", i)})
+		}
+		b := a.browser(t)
+		for i := range 10 {
+			if res := b.post("/signup", signupForm("Probe", fmt.Sprintf("taken%d@example.com", i)), true); res.status != http.StatusUnprocessableEntity {
+				t.Fatalf("taken email %d: %d, want 422", i, res.status)
+			}
+		}
+		for _, email := range []string{"taken0@example.com", "new@example.com"} {
+			res := b.post("/signup", signupForm("Probe", email), true)
+			if res.status != http.StatusTooManyRequests {
+				t.Fatalf("%s after ten taken emails: %d, want 429", email, res.status)
+			}
+			alert := find(parse(t, res.body), func(n *html.Node) bool { return attr(n, "role") == "alert" })
+			if alert == nil || !strings.Contains(text(alert), "Wait 15 minutes") {
+				t.Error("the refusal does not say when to try again")
+			}
+		}
+		if db.Count(t, "users", "email = 'new@example.com'") != 0 {
+			t.Fatal("a throttled sign-up created an account")
+		}
+		db.Clock.Advance(15*time.Minute + time.Second)
+		if res := b.post("/signup", signupForm("New Person", "new@example.com"), true); res.status != http.StatusSeeOther {
+			t.Fatalf("after the window: %d, want 303", res.status)
 		}
 	})
 }

@@ -245,16 +245,7 @@ func (c checkedEarning) payloadHash(email string) string {
 // referrals' totals, and a referral whose total reaches the threshold qualifies, with
 // exactly one payout pending review (see applyCounted).
 func (s *Store) RecordEarnings(ctx context.Context, events []EarningEvent) ([]EventResult, error) {
-	var results []EventResult
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		var err error
-		results, err = s.recordEarnings(tx, events)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
+	return s.RecordEarningsDelivery(ctx, Delivery{}, events)
 }
 
 // earningCandidate is a valid event on its way to the database.
@@ -372,7 +363,7 @@ func (s *Store) recordEarnings(tx *gorm.DB, events []EarningEvent) ([]EventResul
 				at[*row.ReferralID] = len(deltas)
 				deltas = append(deltas, referralDelta{id: *row.ReferralID, peak: math.MinInt64})
 			}
-			deltas[at[*row.ReferralID]].add(row.AmountCents)
+			deltas[at[*row.ReferralID]].add(row)
 		case ok:
 			results[i].Status, results[i].Reason = EventIgnored, row.Reason
 		case stored[checked[i].id] == hashes[i]:
@@ -570,12 +561,13 @@ func sortByID(deltas []referralDelta) {
 	slices.SortFunc(deltas, func(a, b referralDelta) int { return cmp.Compare(a.id, b.id) })
 }
 
-// EarningsFile is a checked earnings CSV: its events in file order, with the line each
-// came from.
+// EarningsFile is a checked earnings CSV: the events of its readable rows in file order,
+// with the line each came from, and the rows it could not read.
 type EarningsFile struct {
 	Name   string
 	Events []EarningEvent
 	Lines  []int
+	Bad    BadRows
 }
 
 // ImportSummary is what an applied import did.
@@ -595,21 +587,24 @@ type ReasonCount struct {
 }
 
 // ImportEarnings applies a checked earnings file with the rules of RecordEarnings, all or
-// nothing: in one transaction, and when any row is refused (a known id with another
-// payload) nothing is applied and the refused rows come back as BadRows. Duplicates are
-// counted, not refused. The import is audited (R14).
+// nothing: in one transaction, and when any row is bad (unreadable, file.Bad, or refused
+// by the rules, such as a known id with another payload) nothing is applied and every
+// bad row comes back at once, in line order, as BadRows. Duplicates are counted, not
+// refused. The import is audited (R14).
 func (s *Store) ImportEarnings(ctx context.Context, actor Actor, file EarningsFile) (ImportSummary, error) {
 	if err := actor.may(ImportEarnings); err != nil {
 		return ImportSummary{}, err
 	}
 	var sum ImportSummary
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		// Applied even when some rows are bad already, to find every row the rules refuse;
+		// the bad rows then roll it all back.
 		results, err := s.recordEarnings(tx, file.Events)
 		if err != nil {
 			return err
 		}
-		sum = ImportSummary{Rows: len(results)}
-		var bad BadRows
+		sum = ImportSummary{Rows: len(results) + len(file.Bad)}
+		bad := slices.Clone(file.Bad)
 		ignored := map[string]int{}
 		for i, r := range results {
 			switch r.Status {
@@ -625,6 +620,7 @@ func (s *Store) ImportEarnings(ctx context.Context, actor Actor, file EarningsFi
 			}
 		}
 		if len(bad) > 0 {
+			slices.SortStableFunc(bad, func(a, b RowError) int { return cmp.Compare(a.Line, b.Line) })
 			return bad // rolls back everything
 		}
 		for reason, n := range ignored {

@@ -43,10 +43,14 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// ParseEarningsCSV reads and checks a whole earnings file before anything is applied.
-// It returns the file's events, or BadRows naming every bad row with its line number
-// and what is wrong with it (a wrong header is a bad line 1). Columns may come in any
-// order; surrounding spaces and a byte-order mark are ignored; an id may appear once.
+// ParseEarningsCSV reads and checks a whole earnings file before anything is applied:
+// the rows it can read become the file's events, and every other row is in file.Bad with
+// its line number and what is wrong with it (ImportEarnings applies nothing of a file with
+// bad rows, and adds the rows the stored events refuse). A file that cannot be read as
+// earnings at all (empty, or a wrong header: a bad line 1) is a BadRows error. Columns
+// may come in any order; surrounding spaces and a byte-order mark are ignored. An id may
+// appear again only as a duplicate: the same event once normalised as the Store
+// compares redeliveries (letter case, spaces, time-zone offsets), else it is a bad row.
 func ParseEarningsCSV(name string, r io.Reader) (EarningsFile, error) {
 	file := EarningsFile{Name: name}
 	cr := csv.NewReader(r)
@@ -65,12 +69,11 @@ func ParseEarningsCSV(name string, r io.Reader) (EarningsFile, error) {
 		return file, BadRows{{1, reason}}
 	}
 
-	var bad BadRows
-	// id -> the line it first appeared on and its values. A repeat with the same values is
-	// a duplicate (reported as such when applied); with other values it is a bad row.
+	// id -> the line it first appeared on and its event's payload hash. A repeat with the
+	// same hash is a duplicate (reported as such when applied); with another, a bad row.
 	type firstSeen struct {
-		line   int
-		values string
+		line int
+		hash string
 	}
 	seen := map[string]firstSeen{}
 	for {
@@ -83,33 +86,31 @@ func ParseEarningsCSV(name string, r io.Reader) (EarningsFile, error) {
 			if !errors.As(err, &pe) {
 				return file, fmt.Errorf("read %s: %w", name, err)
 			}
-			bad = append(bad, RowError{pe.StartLine, "not valid CSV: " + pe.Err.Error()})
+			file.Bad = append(file.Bad, RowError{pe.StartLine, "not valid CSV: " + pe.Err.Error()})
 			continue
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) != len(EarningsCSVHeader()) {
-			bad = append(bad, RowError{line, fmt.Sprintf("has %d fields; the header has %d", len(rec), len(EarningsCSVHeader()))})
+			file.Bad = append(file.Bad, RowError{line, fmt.Sprintf("has %d fields; the header has %d", len(rec), len(EarningsCSVHeader()))})
 			continue
 		}
 		field := func(name string) string { return strings.TrimSpace(rec[col[name]]) }
 		ev, problems := csvEvent(field)
-		if ev.ID != "" {
-			values := fmt.Sprint(ev)
-			if prev, dup := seen[ev.ID]; !dup {
-				seen[ev.ID] = firstSeen{line, values}
-			} else if prev.values != values {
+		if len(problems) == 0 {
+			c, _ := ev.check() // passed in csvEvent
+			hash := c.payloadHash(c.email)
+			if prev, dup := seen[c.id]; !dup {
+				seen[c.id] = firstSeen{line, hash}
+			} else if prev.hash != hash {
 				problems = append(problems, fmt.Sprintf("id %q already appears on line %d with other values", ev.ID, prev.line))
 			}
 		}
 		if len(problems) > 0 {
-			bad = append(bad, RowError{line, strings.Join(problems, "; ")})
+			file.Bad = append(file.Bad, RowError{line, strings.Join(problems, "; ")})
 			continue
 		}
 		file.Events = append(file.Events, ev)
 		file.Lines = append(file.Lines, line)
-	}
-	if len(bad) > 0 {
-		return EarningsFile{Name: name}, bad
 	}
 	return file, nil
 }

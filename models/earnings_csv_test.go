@@ -46,7 +46,7 @@ func TestParseEarningsCSVAcceptsColumnsInAnyOrder(t *testing.T) {
 	}
 }
 
-func TestParseEarningsCSVReportsEveryBadRowAndReturnsNothing(t *testing.T) {
+func TestParseEarningsCSVReportsEveryBadRow(t *testing.T) {
 	in := "id,freelancer_email,amount,category,client_id,occurred_at\n" +
 		"ok_1,sam@example.com,10.00,Customer Service,cl_9,2019-03-02\n" + // 2
 		"bad_1,sam@example.com,12.345,Customer Service,cl_9,2019-03-02\n" + // 3
@@ -59,13 +59,13 @@ func TestParseEarningsCSVReportsEveryBadRowAndReturnsNothing(t *testing.T) {
 		"bad_8,not-an-email,0,Customer Service,cl_9,2019-03-02\n" + // 10
 		"bad_9,sam@example.com,$5,Customer Service,cl_9,2019-03-02\n" // 11
 	file, err := models.ParseEarningsCSV("x.csv", strings.NewReader(in))
-	var bad models.BadRows
-	if !errors.As(err, &bad) {
-		t.Fatalf("err = %v, want BadRows", err)
+	if err != nil {
+		t.Fatalf("err = %v; the rows' problems belong in file.Bad", err)
 	}
-	if len(file.Events) != 0 {
-		t.Errorf("%d events returned from a file with bad rows", len(file.Events))
+	if len(file.Events) != 1 || file.Lines[0] != 2 {
+		t.Errorf("events %+v on lines %v, want the one good row", file.Events, file.Lines)
 	}
+	bad := file.Bad
 	want := map[int][]string{
 		3:  {`amount "12.345" has more than two decimals`},
 		4:  {`amount "1e3" must be a number of dollars like 12.34`},
@@ -89,7 +89,7 @@ func TestParseEarningsCSVReportsEveryBadRowAndReturnsNothing(t *testing.T) {
 	if !slices.Equal(lines, []int{3, 4, 5, 6, 7, 8, 9, 10, 11}) {
 		t.Errorf("bad lines %v, want 3 to 11", lines)
 	}
-	if msg := err.Error(); !strings.HasPrefix(msg, "9 bad rows, nothing was imported: line 3: ") {
+	if msg := bad.Error(); !strings.HasPrefix(msg, "9 bad rows, nothing was imported: line 3: ") {
 		t.Errorf("message %q", msg)
 	}
 }
@@ -132,10 +132,9 @@ func TestParseEarningsCSVRefusesAWrongHeader(t *testing.T) {
 func TestParseEarningsCSVReportsBrokenQuoting(t *testing.T) {
 	in := "id,freelancer_email,amount,category,client_id,occurred_at\n" +
 		"e1,sam@example.com,10,Customer \"Service,cl_9,2019-03-02\n"
-	_, err := models.ParseEarningsCSV("x.csv", strings.NewReader(in))
-	var bad models.BadRows
-	if !errors.As(err, &bad) || bad[0].Line != 2 || !strings.Contains(bad[0].Reason, "not valid CSV") {
-		t.Fatalf("%v", err)
+	file, err := models.ParseEarningsCSV("x.csv", strings.NewReader(in))
+	if err != nil || len(file.Bad) != 1 || file.Bad[0].Line != 2 || !strings.Contains(file.Bad[0].Reason, "not valid CSV") {
+		t.Fatalf("%+v, %v", file.Bad, err)
 	}
 }
 
@@ -148,28 +147,26 @@ func FuzzParseEarningsCSV(f *testing.F) {
 		file, err := models.ParseEarningsCSV("fuzz.csv", strings.NewReader(in))
 		if err != nil {
 			var bad models.BadRows
-			if !errors.As(err, &bad) || len(bad) == 0 {
-				t.Fatalf("error %v is not a list of bad rows", err)
+			if !errors.As(err, &bad) || len(bad) != 1 || bad[0].Line != 1 {
+				t.Fatalf("error %v is not a bad first line", err)
 			}
-			for _, r := range bad {
-				if r.Line < 1 || r.Reason == "" {
-					t.Fatalf("bad row %+v", r)
-				}
-			}
-			if len(file.Events) != 0 {
-				t.Fatal("events returned with bad rows")
+			if len(file.Events) != 0 || len(file.Bad) != 0 {
+				t.Fatal("rows returned from an unreadable file")
 			}
 			return
+		}
+		for _, r := range file.Bad {
+			if r.Line < 2 || r.Reason == "" || slices.Contains(file.Lines, r.Line) {
+				t.Fatalf("bad row %+v", r)
+			}
 		}
 		if len(file.Events) != len(file.Lines) {
 			t.Fatal("events and lines differ in number")
 		}
-		ids := map[string]bool{}
 		for i, e := range file.Events {
-			if e.ID == "" || ids[e.ID] || e.AmountCents == 0 || e.Currency != "USD" || (i > 0 && file.Lines[i] <= file.Lines[i-1]) {
+			if e.ID == "" || e.AmountCents == 0 || e.Currency != "USD" || (i > 0 && file.Lines[i] <= file.Lines[i-1]) {
 				t.Fatalf("accepted row %d: %+v", file.Lines[i], e)
 			}
-			ids[e.ID] = true
 		}
 		// Writing the events back out gives a file that reads the same.
 		var buf bytes.Buffer
@@ -180,7 +177,7 @@ func FuzzParseEarningsCSV(f *testing.F) {
 		}
 		w.Flush()
 		again, err := models.ParseEarningsCSV("again.csv", &buf)
-		if err != nil || !slices.Equal(again.Events, file.Events) {
+		if err != nil || len(again.Bad) != 0 || !slices.Equal(again.Events, file.Events) {
 			t.Fatalf("round trip: %v\n%+v\n%+v", err, again.Events, file.Events)
 		}
 	})
@@ -267,6 +264,63 @@ func TestAnImportThatConflictsWithAKnownIDAppliesNothing(t *testing.T) {
 		}
 		if cents, _ := counted(t, db, ref.ID); cents != 100 {
 			t.Errorf("total %d, want 100", cents)
+		}
+	})
+}
+
+// A row repeated in one file, the same event written differently (another UTC offset for
+// the same instant, another letter case of the category, spaces), is a duplicate, as the
+// same two rows in two files are: the file compares the event as the Store compares a
+// redelivery.
+func TestARowRepeatedInAFileWrittenDifferentlyIsADuplicate(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		_, _, ref := referred(t, db)
+		first := "e1,sam@example.com,10.00,Customer Service,cl_9,2019-03-02T17:00:00Z\n"
+		again := "e1, SAM@example.com ,10,customer service,cl_9,2019-03-02T12:00:00-05:00\n"
+		header := "id,freelancer_email,amount,category,client_id,occurred_at\n"
+		sum, err := db.Store.ImportEarnings(context.Background(), models.CLIActor(), parseCSV(t, header+first+again))
+		if err != nil || sum.Accepted != 1 || sum.Duplicates != 1 {
+			t.Fatalf("one file: summary %+v, %v; want 1 accepted and 1 duplicate", sum, err)
+		}
+		// The same two rows in two files: the same answer.
+		sum, err = db.Store.ImportEarnings(context.Background(), models.CLIActor(), parseCSV(t, header+again))
+		if err != nil || sum.Duplicates != 1 {
+			t.Fatalf("second file: summary %+v, %v; want a duplicate", sum, err)
+		}
+		if cents, _ := counted(t, db, ref.ID); cents != 1000 {
+			t.Errorf("total %d, want 1000", cents)
+		}
+		// Another instant is other values, in one file as across files.
+		file := parseCSV(t, header+first+"e1,sam@example.com,10.00,Customer Service,cl_9,2019-03-02T17:00:00-05:00\n")
+		if len(file.Bad) != 1 || file.Bad[0].Line != 3 || !strings.Contains(file.Bad[0].Reason, "other values") {
+			t.Errorf("another instant in one file: %+v", file.Bad)
+		}
+	})
+}
+
+// A refused file lists every bad row at once: the unreadable ones and those the stored
+// events refuse (a known id with other values), in line order, and applies nothing.
+func TestAnImportReportsEveryBadRowAtOnce(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		_, _, ref := referred(t, db)
+		record(t, db, earning("known", 100))
+		earnings, audits := db.Count(t, "earnings", ""), db.Count(t, "audit_events", "")
+		in := "id,freelancer_email,amount,category,client_id,occurred_at\n" +
+			"fine,sam@example.com,50.00,Customer Service,cl_9,2019-03-02\n" + // 2
+			"known,sam@example.com,99.00,Customer Service,cl_9,2019-03-02\n" + // 3: conflicts with the stored event
+			"broken,sam@example.com,12.345,Customer Service,cl_9,2019-03-02\n" + // 4: unreadable
+			"fine_2,sam@example.com,60000.00,Customer Service,cl_9,2019-03-02\n" // 5: would qualify Sam
+		_, err := db.Store.ImportEarnings(context.Background(), models.CLIActor(), parseCSV(t, in))
+		var bad models.BadRows
+		if !errors.As(err, &bad) || len(bad) != 2 || bad[0].Line != 3 || bad[0].Reason != models.ReasonConflict ||
+			bad[1].Line != 4 || !strings.Contains(bad[1].Reason, "more than two decimals") {
+			t.Fatalf("err = %v, want line 3 (conflict) and line 4 (amount)", err)
+		}
+		if db.Count(t, "earnings", "") != earnings || db.Count(t, "audit_events", "") != audits || db.Count(t, "payouts", "") != 0 {
+			t.Error("a refused import applied something")
+		}
+		if cents, status := counted(t, db, ref.ID); cents != 100 || status != "earning" {
+			t.Errorf("total %d (%s), want 100, earning", cents, status)
 		}
 	})
 }

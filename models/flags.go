@@ -3,6 +3,7 @@ package models
 import (
 	"cmp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -28,15 +29,20 @@ type FlagFacts struct {
 	Earnings []Earning
 	// ReferrerClientAccountID is the referrer's own account as a client ("" for none).
 	ReferrerClientAccountID string
-	// ReferrerIPs are the addresses the referrer signed up or signed in from.
+	// ReferrerIPs are the addresses the referrer signed up or signed in from, or was seen
+	// at while signed in.
 	ReferrerIPs    []string
 	FriendSignupIP string
+	ReferrerEmail  string
+	FriendEmail    string
 }
 
 // Flags applies R12: the fraud flags a reviewer sees on a new payout, most severe first
 // (FlagsBySeverity).
 //
 //   - referrer_is_client: a counted earning came from the referrer's own client account.
+//   - similar_email: the friend's email is the referrer's, written another way that
+//     reaches the same mailbox (SimilarEmail).
 //   - same_ip: the friend signed up from an address the referrer used.
 //   - single_client: 90% or more of the counted amount came from one client.
 //   - fast: the friend qualified within 48 hours of signing up. "Qualified" is when the
@@ -45,12 +51,18 @@ type FlagFacts struct {
 //     does not hide a fast friend.
 //   - below_threshold: the total is below the threshold (a refund came in the same
 //     batch as the crossing earning; see R8).
+//
+// Earnings are those counted up to and including the one that crossed the threshold:
+// the flags describe the moment the payout is created.
 func Flags(f FlagFacts) []string {
 	flags := []string{}
 	if f.ReferrerClientAccountID != "" && slices.ContainsFunc(f.Earnings, func(e Earning) bool {
 		return e.ClientID == f.ReferrerClientAccountID
 	}) {
 		flags = append(flags, FlagReferrerIsClient)
+	}
+	if SimilarEmail(f.ReferrerEmail, f.FriendEmail) {
+		flags = append(flags, FlagSimilarEmail)
 	}
 	if f.FriendSignupIP != "" && slices.Contains(f.ReferrerIPs, f.FriendSignupIP) {
 		flags = append(flags, FlagSameIP)
@@ -69,6 +81,32 @@ func Flags(f FlagFacts) []string {
 		flags = append(flags, FlagFast)
 	}
 	return flags
+}
+
+// SimilarEmail reports whether two addresses reach one mailbox by the usual aliases:
+// equal once a +tag is removed from the local part and, at Gmail (gmail.com and
+// googlemail.com being one domain), the dots. Letter case never matters; two empty or
+// malformed addresses are not similar.
+func SimilarEmail(a, b string) bool {
+	ca, okA := mailbox(a)
+	cb, okB := mailbox(b)
+	return okA && okB && ca == cb
+}
+
+// mailbox is the canonical form of an address for SimilarEmail.
+func mailbox(email string) (string, bool) {
+	local, domain, ok := strings.Cut(NormalizeEmail(email), "@")
+	if !ok || domain == "" {
+		return "", false
+	}
+	local, _, _ = strings.Cut(local, "+")
+	if domain == "gmail.com" || domain == "googlemail.com" {
+		local, domain = strings.ReplaceAll(local, ".", ""), "gmail.com"
+	}
+	if local == "" {
+		return "", false
+	}
+	return local + "@" + domain, true
 }
 
 // singleClient reports whether one client's net amount is 90% or more of the positive

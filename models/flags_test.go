@@ -114,3 +114,169 @@ func TestAnUnremarkablePayoutHasNoFlags(t *testing.T) {
 		}
 	})
 }
+
+func TestSimilarEmail(t *testing.T) {
+	for _, c := range []struct {
+		referrer, friend string
+		want             bool
+	}{
+		{"maria@example.com", "maria+friend@example.com", true},
+		{"maria+a@example.com", "maria+b@example.com", true},
+		{"Maria@Example.com", "maria+x@example.com", true},
+		{"maria@example.com", "m.aria@example.com", false}, // dots count outside Gmail
+		{"maria@example.com", "maria@example.org", false},
+		{"maria@example.com", "mariana@example.com", false},
+		{"maria.santos@gmail.com", "mariasantos@gmail.com", true},
+		{"maria.santos@gmail.com", "m.a.r.i.a.s.a.n.t.o.s+ref@googlemail.com", true},
+		{"mariasantos@googlemail.com", "maria.santos@gmail.com", true},
+		{"maria.santos@gmail.com", "maria.santos@gmail.co", false},
+		{"maria@gmail.com", "+maria@gmail.com", false},
+		{"", "", false},
+		{"maria", "maria", false},
+	} {
+		if got := models.SimilarEmail(c.referrer, c.friend); got != c.want {
+			t.Errorf("SimilarEmail(%q, %q) = %v, want %v", c.referrer, c.friend, got, c.want)
+		}
+		if got := models.SimilarEmail(c.friend, c.referrer); got != c.want {
+			t.Errorf("SimilarEmail(%q, %q) = %v, want %v (either way round)", c.friend, c.referrer, got, c.want)
+		}
+	}
+}
+
+// The flags describe the moment the payout is created: the earning that crossed the
+// threshold. A later event of the same delivery (or file) does not change them, as it
+// would not if it came in the next one.
+func TestFlagsDescribeTheMomentThePayoutIsCreated(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		_, _, ref := referred(t, db)
+		client := mariaIsAClient(t, db)
+		crossing := earning("crossing", 50000) // from one client, cl_9
+		crossing.OccurredAt = "2019-03-05T12:00:00Z"
+		after := earning("from-maria", 10000) // Maria's client account, after the crossing
+		after.ClientID, after.OccurredAt = client, "2019-03-06T12:00:00Z"
+		db.Clock.Advance(10 * 24 * time.Hour)
+		record(t, db, crossing, after)
+		if got, want := payoutFlags(t, db, ref.ID), `["single_client"]`; got != want {
+			t.Errorf("flags %s, want %s (as if the second event came later)", got, want)
+		}
+	})
+}
+
+func TestFlagsAtTheCrossingOfAnImportedFile(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		_, _, ref := referred(t, db)
+		mariaIsAClient(t, db) // e3 below is from her account
+		file, err := models.ParseEarningsCSV("march.csv", strings.NewReader("id,freelancer_email,amount,category,client_id,occurred_at\n"+
+			"e1,sam@example.com,200.00,Customer Service,cl_a,2019-03-05T12:00:00Z\n"+
+			"e2,sam@example.com,300.00,Customer Service,cl_b,2019-03-06T12:00:00Z\n"+
+			"e3,sam@example.com,100.00,Customer Service,cl_maria,2019-03-07T12:00:00Z\n"+
+			"e4,sam@example.com,-150.00,Customer Service,cl_b,2019-03-08T12:00:00Z\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Clock.Advance(10 * 24 * time.Hour)
+		if _, err := db.Store.ImportEarnings(ctx, models.CLIActor(), file); err != nil {
+			t.Fatal(err)
+		}
+		// Crossed at e2 (two clients, none Maria's); the refund after it still takes the
+		// total below the threshold, which R8 flags whenever it happens.
+		if got, want := payoutFlags(t, db, ref.ID), `["below_threshold"]`; got != want {
+			t.Errorf("flags %s, want %s", got, want)
+		}
+	})
+}
+
+// same_ip covers the addresses the referrer was seen at while signed in, not only where
+// they signed in.
+func TestSameIPCoversAddressesSeenWhileSignedIn(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		_, maria, code := invited(t, db)
+		if _, err := db.Store.Authenticate(ctx, "maria@example.com", "correct horse", "198.51.100.1"); err != nil {
+			t.Fatal(err)
+		}
+		db.Clock.Advance(time.Hour)
+		if err := db.Store.RecordSeen(ctx, maria.ID, "203.0.113.7"); err != nil { // a page, from the café
+			t.Fatal(err)
+		}
+		res, err := db.Store.SignUpFriend(ctx, friend("sam@example.com", code)) // from the café too
+		if err != nil || res.Referral == nil {
+			t.Fatalf("sign up Sam: %v", err)
+		}
+		db.Clock.Advance(10 * 24 * time.Hour)
+		a, b := earning("a", 25000), earning("b", 25000)
+		a.OccurredAt, b.OccurredAt, b.ClientID = "2019-03-05T12:00:00Z", "2019-03-09T12:00:00Z", "cl_other"
+		record(t, db, a, b)
+		if got, want := payoutFlags(t, db, res.Referral.ID), `["same_ip"]`; got != want {
+			t.Errorf("flags %s, want %s", got, want)
+		}
+	})
+}
+
+// Each signed-in request reports its address; the Store writes each user's address once
+// a day, and not at all on the requests after the first that day.
+func TestAnAddressSeenWhileSignedInIsWrittenOnceADay(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		ana := user(t, db, models.NewUser{Email: "ana@example.com", Name: "Ana", Country: "US"})
+		seen := func(ip string) {
+			t.Helper()
+			if err := db.Store.RecordSeen(ctx, ana.ID, ip); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seen("198.51.100.1")
+		seen("198.51.100.2")
+		if n := db.Count(t, "user_ip_days", "user_id = ?", ana.ID); n != 2 {
+			t.Fatalf("%d rows, want one per address", n)
+		}
+		// Later that day: the instance knows it wrote them, and writes nothing (the rows,
+		// removed behind its back, stay away).
+		db.Exec(t, "DELETE FROM user_ip_days")
+		db.Clock.Advance(time.Hour)
+		seen("198.51.100.1")
+		if n := db.Count(t, "user_ip_days", ""); n != 0 {
+			t.Fatalf("a second request the same day wrote %d rows", n)
+		}
+		// The next day: written again, once, however many requests.
+		db.Clock.Advance(24 * time.Hour)
+		for range 3 {
+			seen("198.51.100.1")
+		}
+		if n := db.Count(t, "user_ip_days", "user_id = ? AND ip = ?", ana.ID, "198.51.100.1"); n != 1 {
+			t.Fatalf("%d rows the next day, want 1", n)
+		}
+	})
+}
+
+func TestASimilarEmailIsFlagged(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		_, _, code := invited(t, db) // maria@example.com
+		res, err := db.Store.SignUpFriend(ctx, models.FriendSignup{Name: "Maria Again", Email: "Maria+friend@Example.com",
+			Password: "correct horse", Country: "US", Code: code, IP: "203.0.113.7"})
+		if err != nil || res.Referral == nil {
+			t.Fatalf("sign up: %v", err)
+		}
+		db.Clock.Advance(10 * 24 * time.Hour)
+		a, b := earning("a", 25000), earning("b", 25000)
+		a.FreelancerEmail, b.FreelancerEmail = "maria+friend@example.com", "maria+friend@example.com"
+		a.OccurredAt, b.OccurredAt, b.ClientID = "2019-03-05T12:00:00Z", "2019-03-09T12:00:00Z", "cl_other"
+		record(t, db, a, b)
+		if got, want := payoutFlags(t, db, res.Referral.ID), `["similar_email"]`; got != want {
+			t.Errorf("flags %s, want %s", got, want)
+		}
+	})
+}
+
+// mariaIsAClient gives Maria a client account on the marketplace, as its profile sync
+// would, and returns its id.
+func mariaIsAClient(t *testing.T, db *modelstest.DB) string {
+	t.Helper()
+	client := "cl_maria"
+	if _, err := db.Store.UpsertFreelancers(context.Background(), []models.FreelancerProfile{{Email: "maria@example.com", ClientAccountID: &client}}); err != nil {
+		t.Fatal(err)
+	}
+	return client
+}

@@ -199,16 +199,16 @@ func insertRecoveryCodes(tx *gorm.DB, userID int64, codes []string, now time.Tim
 // ErrTooManyAttempts. It returns the user, for a fresh session.
 func (s *Store) VerifySecondFactor(ctx context.Context, userID int64, code, ip string) (User, error) {
 	now := s.Now()
-	since := now.Add(-signInWindow)
 	buckets := []signInBucket{{fmt.Sprintf("mfa user:%d", userID), mfaLimit}, {"ip:" + ip, signInBuckets("", ip)[2].limit}}
+	keys := []string{buckets[0].key, buckets[1].key}
 	var u User
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
+		failures, err := attemptsSince(tx, now.Add(-signInWindow), keys...)
+		if err != nil {
+			return err
+		}
 		for _, b := range buckets {
-			var n int64
-			if err := tx.Model(&signInFailure{}).Where("bucket = ? AND created_at > ?", b.key, since).Count(&n).Error; err != nil {
-				return err
-			}
-			if n >= b.limit {
+			if failures[b.key] >= b.limit {
 				return ErrTooManyAttempts
 			}
 		}
@@ -223,14 +223,7 @@ func (s *Store) VerifySecondFactor(ctx context.Context, userID int64, code, ip s
 	})
 	if errors.Is(err, ErrBadCode) {
 		// Counted in a transaction of its own: the failed one rolled back.
-		ferr := s.transaction(ctx, func(tx *gorm.DB) error {
-			for _, b := range buckets {
-				if err := tx.Create(&signInFailure{Bucket: b.key, CreatedAt: now}).Error; err != nil {
-					return err
-				}
-			}
-			return tx.Where("bucket = ? AND created_at <= ?", buckets[0].key, since).Delete(&signInFailure{}).Error
-		})
+		ferr := s.transaction(ctx, func(tx *gorm.DB) error { return recordAttempt(tx, now, keys...) })
 		return User{}, errors.Join(err, ferr)
 	}
 	return u, err

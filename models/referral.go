@@ -101,9 +101,47 @@ func (s *Store) checkSignupRate(ctx context.Context, ip string) error {
 	return nil
 }
 
+// signupTakenLimit is how many sign-ups for emails that already have an account one
+// address may try in signInWindow. A person who forgot they have an account needs one or
+// two; a script probing which emails have accounts is stopped after a few, and never
+// costs a password hash (checkEmailFree comes before hashing).
+const signupTakenLimit = 10
+
+// checkEmailFree refuses, before any password is hashed, a sign-up from an address that
+// was told too often that an email already has an account (ErrTooManyAttempts), and a
+// sign-up for an email that has one (ErrEmailTaken, counted against the address).
+func (s *Store) checkEmailFree(ctx context.Context, email, ip string) error {
+	bucket := "sign_up_taken ip:" + ip
+	db := s.db.WithContext(ctx)
+	now := s.Now()
+	if ip != "" {
+		taken, err := attemptsSince(db, now.Add(-signInWindow), bucket)
+		if err != nil {
+			return err
+		}
+		if taken[bucket] >= signupTakenLimit {
+			return ErrTooManyAttempts
+		}
+	}
+	var n int64
+	if err := db.Model(&User{}).Where("email = ?", NormalizeEmail(email)).Count(&n).Error; err != nil {
+		return fmt.Errorf("look up %s: %w", email, err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if ip != "" {
+		if err := s.transaction(ctx, func(tx *gorm.DB) error { return recordAttempt(tx, now, bucket) }); err != nil {
+			return err
+		}
+	}
+	return ErrEmailTaken
+}
+
 // SignUpFriend applies R5. It refuses, creating nothing, when the input is invalid, the
-// email already has an account of any kind, or the address in.IP created too many
-// accounts in the last hour. Otherwise it creates, in one transaction, the account, and,
+// email already has an account of any kind, the address in.IP was told so too often in
+// the last 15 minutes (ErrTooManyAttempts), or it created too many accounts in the last
+// hour. Otherwise it creates, in one transaction, the account, and,
 // when the invite code is valid, its program open and its holder still eligible (the
 // Offer rule), the referral (status registered), the friend's Freelancer Plus perk and
 // the "your friend joined" email to the referrer. A friend is referred at most once: the
@@ -111,6 +149,9 @@ func (s *Store) checkSignupRate(ctx context.Context, ip string) error {
 func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult, error) {
 	nu := NewUser{Email: in.Email, Name: in.Name, Password: in.Password, Country: in.Country, SignupIP: in.IP}
 	if err := nu.Validate().Err(); err != nil {
+		return SignupResult{}, err
+	}
+	if err := s.checkEmailFree(ctx, nu.Email, in.IP); err != nil {
 		return SignupResult{}, err
 	}
 	if err := s.checkSignupRate(ctx, in.IP); err != nil {
@@ -178,16 +219,36 @@ func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult
 // referralDelta is what one batch adds to one referral's counted total: the sum of the
 // earnings it counted, and the highest the batch's running sum reached along the way, in
 // batch order. The peak makes a batch qualify a referral exactly when delivering its
-// events one by one, in that order, would have.
+// events one by one, in that order, would have; the earnings themselves, in order, say
+// which one crossed the threshold (see afterCrossing).
 type referralDelta struct {
-	id   int64
-	sum  int64
-	peak int64
+	id       int64
+	sum      int64
+	peak     int64
+	earnings []*Earning
 }
 
-func (d *referralDelta) add(cents int64) {
-	d.sum += cents
+func (d *referralDelta) add(e *Earning) {
+	d.sum += e.AmountCents
 	d.peak = max(d.peak, d.sum)
+	d.earnings = append(d.earnings, e)
+}
+
+// afterCrossing lists the external ids of the batch's earnings that came after the one
+// that took the total from before (the total before the batch) to threshold: the payout
+// is created at that earning, so they are not part of the moment its flags describe.
+func (d referralDelta) afterCrossing(before, threshold int64) []string {
+	total := before
+	for i, e := range d.earnings {
+		if total += e.AmountCents; total >= threshold {
+			ids := make([]string, 0, len(d.earnings)-i-1)
+			for _, later := range d.earnings[i+1:] {
+				ids = append(ids, later.ExternalID)
+			}
+			return ids
+		}
+	}
+	return nil
 }
 
 // referralTotal is a referral's state right after a batch's earnings were added.
@@ -243,27 +304,35 @@ func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[i
 
 	var crossing, qualified []int64
 	counted := map[int64]int64{}
+	later := map[string]bool{} // earnings of this batch after their referral's crossing
 	for _, t := range totals {
 		p := programs[t.ProgramID]
 		d := byID[t.ID]
 		counted[t.ID] = t.CountedCents
-		switch {
+		switch before := t.CountedCents - d.sum; {
 		case t.Status == ReferralQualified:
 			qualified = append(qualified, t.ID)
-		case t.CountedCents-d.sum+d.peak >= p.ThresholdCents:
+		case before+d.peak >= p.ThresholdCents:
 			crossing = append(crossing, t.ID)
+			for _, id := range d.afterCrossing(before, p.ThresholdCents) {
+				later[id] = true
+			}
 		}
 	}
-	if err := s.qualify(tx, crossing, programs); err != nil {
+	if err := s.qualify(tx, crossing, programs, later); err != nil {
 		return err
 	}
 	return markBelowThreshold(tx, qualified, counted, programs)
 }
 
-// qualify makes the referrals qualified, each with its payout (flags of R12 found now)
-// and the "your friend qualified" email to the referrer, all in tx. The update is
-// conditional: a referral some other transaction qualified first is left alone.
-func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program) error {
+// qualify makes the referrals qualified, each with its payout and the "your friend
+// qualified" email to the referrer, all in tx. The update is conditional: a referral some
+// other transaction qualified first is left alone. The payout's flags (R12) describe the
+// moment it is created, at the earning that crossed the threshold: the earnings of the
+// batch that came after it (later, by external id) are left out, as if they had arrived
+// in a later delivery (which would not change the flags either). Only below_threshold
+// follows the total as a later refund moves it (R8), here as in markBelowThreshold.
+func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program, later map[string]bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -295,17 +364,23 @@ func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program) er
 		userByID[u.ID] = u
 	}
 	var earnings []Earning
-	err = tx.Select("referral_id", "amount_cents", "client_id", "occurred_at").
+	err = tx.Select("external_id", "referral_id", "amount_cents", "client_id", "occurred_at").
 		Where("referral_id IN ? AND status = ?", won, EarningCounted).Find(&earnings).Error
 	if err != nil {
 		return err
 	}
 	earningsOf := map[int64][]Earning{}
 	for _, e := range earnings {
-		earningsOf[*e.ReferralID] = append(earningsOf[*e.ReferralID], e)
+		if !later[e.ExternalID] {
+			earningsOf[*e.ReferralID] = append(earningsOf[*e.ReferralID], e)
+		}
 	}
+	// Every address a referrer was seen at: signing up or in (user_ips), and on any
+	// signed-in request (user_ip_days).
 	var ips []userIP
-	if err := tx.Where("user_id IN ?", referrerIDs).Find(&ips).Error; err != nil {
+	err = rawScan(tx, &ips, "SELECT user_id, ip FROM user_ips WHERE user_id IN ? "+
+		"UNION SELECT user_id, ip FROM user_ip_days WHERE user_id IN ?", referrerIDs, referrerIDs)
+	if err != nil {
 		return err
 	}
 	ipsOf := map[int64][]string{}
@@ -325,6 +400,8 @@ func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program) er
 			Earnings:       earningsOf[r.ID],
 			ReferrerIPs:    ipsOf[r.ReferrerID],
 			FriendSignupIP: friend.SignupIP,
+			ReferrerEmail:  referrer.Email,
+			FriendEmail:    friend.Email,
 		}
 		if referrer.ClientAccountID != nil {
 			facts.ReferrerClientAccountID = *referrer.ClientAccountID

@@ -43,25 +43,21 @@ func (s *Store) EmailSignInLink(ctx context.Context, email, ip string, link func
 	email = NormalizeEmail(email)
 	now := s.Now()
 	bucket := "sign_in_link ip:" + ip
-	since := now.Add(-signInWindow)
 	return s.transaction(ctx, func(tx *gorm.DB) error {
 		// The sign-in rate-limit table counts these requests too, in their own bucket.
-		var recent int64
-		if err := tx.Model(&signInFailure{}).Where("bucket = ? AND created_at > ?", bucket, since).Count(&recent).Error; err != nil {
-			return fmt.Errorf("count sign-in link requests from %s: %w", ip, err)
+		recent, err := attemptsSince(tx, now.Add(-signInWindow), bucket)
+		if err != nil {
+			return err
 		}
-		if recent >= signInLinkIPLimit {
+		if recent[bucket] >= signInLinkIPLimit {
 			return ErrTooManyAttempts
 		}
-		if err := tx.Create(&signInFailure{Bucket: bucket, CreatedAt: now}).Error; err != nil {
-			return fmt.Errorf("record sign-in link request from %s: %w", ip, err)
-		}
-		if err := tx.Where("bucket = ? AND created_at <= ?", bucket, since).Delete(&signInFailure{}).Error; err != nil {
+		if err := recordAttempt(tx, now, bucket); err != nil {
 			return err
 		}
 
 		var u User
-		err := tx.Where("email = ? AND disabled_at IS NULL", email).Take(&u).Error
+		err = tx.Where("email = ? AND disabled_at IS NULL", email).Take(&u).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return nil
 		} else if err != nil {

@@ -97,6 +97,8 @@ type Store struct {
 	// payChunk is how many payouts one pay transaction takes (the constant payChunk;
 	// tests set it lower).
 	payChunk int
+	// seen is this instance's memory of the addresses RecordSeen wrote today.
+	seen *seenDaily
 }
 
 // sqliteTimeFormat is how times are written to SQLite: UTC with fixed-width milliseconds,
@@ -193,7 +195,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, installation: &installationCache{}, payChunk: payChunk, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, installation: &installationCache{}, payChunk: payChunk, seen: &seenDaily{}, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err

@@ -180,9 +180,6 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
 	return u, err
 }
 
-// signInWindow is how long a failed sign-in counts against its buckets.
-const signInWindow = 15 * time.Minute
-
 // signInBucket is one sign-in rate limit: failures counted per key over the window.
 type signInBucket struct {
 	key   string
@@ -201,14 +198,6 @@ func signInBuckets(email, ip string) []signInBucket {
 	}
 }
 
-type signInFailure struct {
-	ID        int64
-	Bucket    string
-	CreatedAt time.Time
-}
-
-func (signInFailure) TableName() string { return "sign_in_failures" }
-
 // Authenticate checks an email and password. Repeated failures pause sign-in (see
 // signInBuckets) with ErrTooManyAttempts, whether or not the account exists, so the pause
 // reveals nothing. Unknown emails cost as much time as known ones.
@@ -219,22 +208,13 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	for i, b := range buckets {
 		keys[i] = b.key
 	}
-	db := s.db.WithContext(ctx)
-	since := s.Now().Add(-signInWindow)
-
-	var counts []struct {
-		Bucket   string
-		Failures int64
-	}
-	if err := db.Model(&signInFailure{}).Select("bucket, COUNT(*) AS failures").
-		Where("bucket IN ? AND created_at > ?", keys, since).Group("bucket").Scan(&counts).Error; err != nil {
+	failures, err := attemptsSince(s.db.WithContext(ctx), s.Now().Add(-signInWindow), keys...)
+	if err != nil {
 		return User{}, err
 	}
-	for _, c := range counts {
-		for _, b := range buckets {
-			if c.Bucket == b.key && c.Failures >= b.limit {
-				return User{}, ErrTooManyAttempts
-			}
+	for _, b := range buckets {
+		if failures[b.key] >= b.limit {
+			return User{}, ErrTooManyAttempts
 		}
 	}
 
@@ -249,17 +229,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, ip string) (U
 	// An unknown email, and a freelancer created without a password (from the
 	// marketplace's profiles), have no hash: neither can sign in.
 	if !CheckPassword(hash, password) || u.PasswordHash == "" {
-		now := s.Now()
-		err := s.transaction(ctx, func(tx *gorm.DB) error {
-			rows := make([]signInFailure, len(keys))
-			for i, k := range keys {
-				rows[i] = signInFailure{Bucket: k, CreatedAt: now}
-			}
-			if err := tx.Create(&rows).Error; err != nil {
-				return err
-			}
-			return tx.Where("bucket IN ? AND created_at <= ?", keys, since).Delete(&signInFailure{}).Error
-		})
+		err := s.transaction(ctx, func(tx *gorm.DB) error { return recordAttempt(tx, s.Now(), keys...) })
 		if err != nil {
 			return User{}, err
 		}
@@ -387,6 +357,11 @@ func (p FreelancerProfile) merge(q FreelancerProfile) FreelancerProfile {
 // Set-based like RecordEarnings: per 1000 profiles, one lookup, one multi-row INSERT ...
 // ON CONFLICT DO NOTHING and one UPDATE ... FROM (VALUES ...).
 func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProfile) ([]ProfileResult, error) {
+	return s.UpsertFreelancersDelivery(ctx, Delivery{}, profiles)
+}
+
+// upsertFreelancers is UpsertFreelancers in tx.
+func (s *Store) upsertFreelancers(tx *gorm.DB, profiles []FreelancerProfile) ([]ProfileResult, error) {
 	results := make([]ProfileResult, len(profiles))
 	merged := map[string]FreelancerProfile{}
 	itemsOf := map[string][]int{}
@@ -412,68 +387,62 @@ func (s *Store) UpsertFreelancers(ctx context.Context, profiles []FreelancerProf
 		}
 	}
 
-	err := s.transaction(ctx, func(tx *gorm.DB) error {
-		now := s.Now()
-		existing, err := usersByEmail(tx, emails)
-		if err != nil {
-			return err
-		}
-		var create, update []FreelancerProfile
-		for _, email := range emails {
-			p := merged[email]
-			switch u, ok := existing[email]; {
-			case ok && u.IsStaff():
-				answer(email, 0, ProfileRejected, "this email belongs to program staff")
-			case ok:
-				update = append(update, p)
-			case p.Name == nil || *p.Name == "":
-				answer(email, 0, ProfileRejected, "name is required to create a freelancer")
-			default:
-				create = append(create, p)
-			}
-		}
-
-		created, err := insertFreelancers(tx, create, now)
-		if err != nil {
-			return err
-		}
-		var raced []string // created by someone else since the lookup
-		for _, p := range create {
-			if id, ok := created[p.Email]; ok {
-				answer(p.Email, id, ProfileCreated, "")
-			} else {
-				raced = append(raced, p.Email)
-			}
-		}
-		if len(raced) > 0 {
-			again, err := usersByEmail(tx, raced)
-			if err != nil {
-				return err
-			}
-			for _, email := range raced {
-				if again[email].IsStaff() {
-					answer(email, 0, ProfileRejected, "this email belongs to program staff")
-				} else {
-					update = append(update, merged[email])
-				}
-			}
-		}
-
-		updated, err := updateFreelancers(tx, update, now)
-		if err != nil {
-			return err
-		}
-		for _, p := range update {
-			if id, ok := updated[p.Email]; ok {
-				answer(p.Email, id, ProfileUpdated, "")
-			} else {
-				answer(p.Email, 0, ProfileRejected, "this email belongs to program staff")
-			}
-		}
-		return nil
-	})
+	now := s.Now()
+	existing, err := usersByEmail(tx, emails)
 	if err != nil {
 		return nil, err
+	}
+	var create, update []FreelancerProfile
+	for _, email := range emails {
+		p := merged[email]
+		switch u, ok := existing[email]; {
+		case ok && u.IsStaff():
+			answer(email, 0, ProfileRejected, "this email belongs to program staff")
+		case ok:
+			update = append(update, p)
+		case p.Name == nil || *p.Name == "":
+			answer(email, 0, ProfileRejected, "name is required to create a freelancer")
+		default:
+			create = append(create, p)
+		}
+	}
+
+	created, err := insertFreelancers(tx, create, now)
+	if err != nil {
+		return nil, err
+	}
+	var raced []string // created by someone else since the lookup
+	for _, p := range create {
+		if id, ok := created[p.Email]; ok {
+			answer(p.Email, id, ProfileCreated, "")
+		} else {
+			raced = append(raced, p.Email)
+		}
+	}
+	if len(raced) > 0 {
+		again, err := usersByEmail(tx, raced)
+		if err != nil {
+			return nil, err
+		}
+		for _, email := range raced {
+			if again[email].IsStaff() {
+				answer(email, 0, ProfileRejected, "this email belongs to program staff")
+			} else {
+				update = append(update, merged[email])
+			}
+		}
+	}
+
+	updated, err := updateFreelancers(tx, update, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range update {
+		if id, ok := updated[p.Email]; ok {
+			answer(p.Email, id, ProfileUpdated, "")
+		} else {
+			answer(p.Email, 0, ProfileRejected, "this email belongs to program staff")
+		}
 	}
 	return results, nil
 }

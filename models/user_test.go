@@ -176,3 +176,37 @@ func TestEndSessionsBumpsTheSessionVersion(t *testing.T) {
 		}
 	})
 }
+
+// sign_in_failures keeps only the last window's attempts: each new one purges what aged
+// out, whatever its bucket, so addresses and accounts never seen again leave nothing.
+func TestOldRateLimitAttemptsArePurged(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		for i := range 4 {
+			ip := "198.51.100." + strconv.Itoa(i+1)
+			if _, err := db.Store.Authenticate(ctx, "nobody"+strconv.Itoa(i)+"@example.com", "guess", ip); !errors.Is(err, models.ErrBadCredentials) {
+				t.Fatal(err)
+			}
+		}
+		if err := db.Store.EmailSignInLink(ctx, "nobody@example.com", "198.51.100.9", func(models.User, time.Time) string { return "" }); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.Count(t, "sign_in_failures", ""); n != 13 {
+			t.Fatalf("%d rows after 4 failed sign-ins and a link request, want 13", n)
+		}
+		db.Clock.Advance(10 * time.Minute)
+		if _, err := db.Store.Authenticate(ctx, "someone@example.com", "guess", "203.0.113.1"); !errors.Is(err, models.ErrBadCredentials) {
+			t.Fatal(err)
+		}
+		if n := db.Count(t, "sign_in_failures", ""); n != 16 {
+			t.Fatalf("%d rows 10 minutes later, want all 16 (still in the window)", n)
+		}
+		db.Clock.Advance(6 * time.Minute)
+		if _, err := db.Store.Authenticate(ctx, "someone-else@example.com", "guess", "203.0.113.2"); !errors.Is(err, models.ErrBadCredentials) {
+			t.Fatal(err)
+		}
+		if n := db.Count(t, "sign_in_failures", ""); n != 6 {
+			t.Fatalf("%d rows once the first attempts aged out, want the 6 of the last window", n)
+		}
+	})
+}

@@ -54,3 +54,11 @@ func TestServeRefusesAMalformedSMTPURL(t *testing.T) {
 		t.Errorf("exit %d, %q; want 1 and a word about SMTP_URL", code, errOut)
 	}
 }
+
+func TestServeRefusesAShortWebhookSecret(t *testing.T) {
+	env := map[string]string{"DATA_DIR": t.TempDir(), "WEBHOOK_SECRET": "too-short", "ADDR": "127.0.0.1:0"}
+	code, _, errOut := referrals(t, env, "", "serve")
+	if code != 1 || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "WEBHOOK_SECRET must be at least 32 bytes") {
+		t.Errorf("exit %d, %q; want 1 and one line about WEBHOOK_SECRET", code, errOut)
+	}
+}

@@ -28,6 +28,9 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := handlers.CheckWebhookSecret(c.cfg.WebhookSecret); err != nil {
+		return err
+	}
 	secret, err := c.cfg.sessionSecret(c.log)
 	if err != nil {
 		return err
