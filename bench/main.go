@@ -114,6 +114,7 @@ func benchmark(ctx context.Context, rc runConfig, dialects []string) error {
 		}
 	}
 	printTable(os.Stdout, rows)
+	printAdminTable(os.Stdout, rows)
 	return nil
 }
 
@@ -170,6 +171,9 @@ type result struct {
 	// payCPU is the pay command's own CPU time.
 	payCPU     time.Duration
 	peakRSSKiB int64
+	// admin is each admin page under load; export the referrals CSV (bench/admin.go).
+	admin  []adminResult
+	export exportResult
 }
 
 // env is a seeded database and the environment that points the binary at it.
@@ -259,6 +263,9 @@ func measureOn(ctx context.Context, rc runConfig, e *env) (result, error) {
 		res.queue = attack(ctx, srv.url+"/admin/payouts", []string{admin}, rc.duration)
 		res.queueCPU = meter.since(cpu, res.queue.requests)
 		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, res.queueCPU)
+		if res.admin, res.export, err = measureAdmin(ctx, srv, meter, admin, e.scale, rc.duration); err != nil {
+			return res, fmt.Errorf("admin pages: %w", err)
+		}
 		cpu = meter.read()
 		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, ingestBatches); err != nil {
 			return res, fmt.Errorf("ingest: %w", err)

@@ -311,6 +311,9 @@ func seed(ctx context.Context, db *sql.DB, dialect models.Dialect, sc scale, now
 			earns = earns[:0]
 		}
 	}
+	if err := seedAdminHistory(ctx, in, sc, cal); err != nil {
+		return err
+	}
 	if dialect == models.Postgres {
 		// Rows were written with explicit ids: move the identity sequences past them.
 		for _, table := range []string{"users", "programs", "invitations", "referrals", "earnings", "payouts"} {

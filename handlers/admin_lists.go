@@ -1,9 +1,12 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,51 +24,136 @@ func adminLocation() *time.Location {
 	return models.Program{TimeZone: models.DefaultTimeZone}.Location()
 }
 
-// adminReferrals lists referrals, filtered by shown status (R9) and searched by name or
-// email.
-func (h *Handler) adminReferrals(c echo.Context) error {
-	m := views.AdminReferralsModel{Now: h.store.Now(), Status: c.QueryParam("status"), Search: search(c)}
-	switch models.ReferralStatus(m.Status) {
-	case models.ReferralRegistered, models.ReferralEarning, models.ReferralQualified, models.ReferralExpired:
-	default:
-		m.Status = ""
+// referralQuery reads the referrals list's filters (status, program, q, page); an
+// unknown status or program answers 400.
+func (h *Handler) referralQuery(c echo.Context) (views.AdminReferralsModel, models.ReferralFilter, error) {
+	query := c.QueryParams()
+	m := views.AdminReferralsModel{Now: h.store.Now(), Status: strings.TrimSpace(query.Get("status")),
+		Program: strings.TrimSpace(query.Get("program")), Search: strings.TrimSpace(query.Get("q"))}
+	f := models.ReferralFilter{Status: models.ReferralStatus(m.Status), Search: m.Search}
+	if m.Status != "" && !models.ValidReferralFilter(f.Status) {
+		return m, f, badRequest("There is no referral status %q: use registered, earning, qualified or expired.", m.Status)
 	}
 	var err error
-	m.Page, err = h.store.AdminReferrals(c.Request().Context(), models.ReferralFilter{
-		Status: models.ReferralStatus(m.Status), Search: m.Search, Paging: paging(c),
-	})
+	if f.ProgramID, err = h.programFilter(c.Request().Context(), m.Program); err != nil {
+		return m, f, err
+	}
+	f.Paging, err = pagingOf(query)
+	return m, f, err
+}
+
+// programFilter is the id of the program a list is filtered by (its slug; "" is none).
+func (h *Handler) programFilter(ctx context.Context, slug string) (int64, error) {
+	if slug == "" {
+		return 0, nil
+	}
+	p, err := h.store.ProgramBySlug(ctx, slug)
+	if errors.Is(err, models.ErrNotFound) {
+		return 0, badRequest("There is no program %q.", slug)
+	}
+	return p.ID, err
+}
+
+// adminReferrals lists referrals, filtered by shown status (R9) and program, and
+// searched by name or email.
+func (h *Handler) adminReferrals(c echo.Context) error {
+	ctx := c.Request().Context()
+	m, f, err := h.referralQuery(c)
 	if err != nil {
+		return err
+	}
+	if m.Page, err = h.store.AdminReferrals(ctx, f); err != nil {
+		return err
+	}
+	if err := pastTheEnd(m.Page); err != nil {
+		return err
+	}
+	if m.Counts, err = h.store.ReferralCounts(ctx, f.ProgramID); err != nil {
+		return err
+	}
+	if m.Programs, err = h.store.ProgramChoices(ctx); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.AdminReferrals(h.page(c, "Referrals", "/admin/referrals"), m))
 }
 
-// adminAudit lists audit events (R14), filtered by action and actor.
-func (h *Handler) adminAudit(c echo.Context) error {
-	ctx := c.Request().Context()
-	m := views.AdminAuditModel{Action: c.QueryParam("action"), Actor: c.QueryParam("actor"), Location: adminLocation()}
-	var err error
-	if m.Actions, err = h.store.AuditActions(ctx); err != nil {
+// adminReferralsCSV exports the referrals the list's filters choose, streamed.
+func (h *Handler) adminReferralsCSV(c echo.Context) error {
+	m, f, err := h.referralQuery(c)
+	if err != nil {
 		return err
 	}
-	if m.Page, err = h.store.AuditLog(ctx, models.AuditFilter{Action: m.Action, Actor: m.Actor, Paging: paging(c)}); err != nil {
+	return streamCSV(c, "referrals.csv", views.ReferralsCSVHeader(), func(write func([]string) error) error {
+		return h.store.EachReferral(c.Request().Context(), f, func(r models.ReferralRow) error { return write(views.ReferralsCSVRow(r, m.Now)) })
+	})
+}
+
+// auditQuery reads the audit log's filters (action, actor, page); an action the log
+// does not hold answers 400.
+func (h *Handler) auditQuery(c echo.Context) (views.AdminAuditModel, models.AuditFilter, error) {
+	query := c.QueryParams()
+	m := views.AdminAuditModel{Action: strings.TrimSpace(query.Get("action")), Actor: strings.TrimSpace(query.Get("actor")), Location: adminLocation()}
+	f := models.AuditFilter{Action: m.Action, Actor: m.Actor}
+	var err error
+	if m.Actions, err = h.store.AuditActions(c.Request().Context()); err != nil {
+		return m, f, err
+	}
+	if m.Action != "" && !slices.Contains(m.Actions, m.Action) {
+		return m, f, badRequest("The audit log holds no action %q.", m.Action)
+	}
+	f.Paging, err = pagingOf(query)
+	return m, f, err
+}
+
+// adminAudit lists audit events (R14), filtered by action and actor.
+func (h *Handler) adminAudit(c echo.Context) error {
+	m, f, err := h.auditQuery(c)
+	if err != nil {
+		return err
+	}
+	if m.Page, err = h.store.AuditLog(c.Request().Context(), f); err != nil {
+		return err
+	}
+	if err := pastTheEnd(m.Page); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.AdminAudit(h.page(c, "Audit log", "/admin/audit"), m))
 }
 
-// adminOutbox lists the emails queued, sent and failed.
-func (h *Handler) adminOutbox(c echo.Context) error {
-	ctx := c.Request().Context()
-	m := views.AdminOutboxModel{Status: c.QueryParam("status"), Kind: c.QueryParam("kind"), Search: search(c), Location: adminLocation()}
-	var err error
-	if m.Counts, err = h.store.OutboxCounts(ctx); err != nil {
+// adminAuditCSV exports the events the log's filters choose, streamed.
+func (h *Handler) adminAuditCSV(c echo.Context) error {
+	_, f, err := h.auditQuery(c)
+	if err != nil {
 		return err
 	}
-	m.Page, err = h.store.Outbox(ctx, models.OutboxFilter{
-		Status: models.EmailStatus(m.Status), Kind: models.EmailKind(m.Kind), Search: m.Search, Paging: paging(c),
+	return streamCSV(c, "audit.csv", views.AuditCSVHeader(), func(write func([]string) error) error {
+		return h.store.EachAuditEvent(c.Request().Context(), f, func(e models.AuditEvent) error { return write(views.AuditCSVRow(e)) })
 	})
-	if err != nil {
+}
+
+// adminOutbox lists the emails queued, sent and failed, and says so when delivery is
+// off.
+func (h *Handler) adminOutbox(c echo.Context) error {
+	ctx := c.Request().Context()
+	m := views.AdminOutboxModel{Status: c.QueryParam("status"), Kind: c.QueryParam("kind"), Search: search(c), Location: adminLocation(), DeliveryOff: !h.emailDelivery}
+	if m.Status != "" && !slices.Contains(models.EmailStatuses(), models.EmailStatus(m.Status)) {
+		return badRequest("There is no email status %q.", m.Status)
+	}
+	if m.Kind != "" && !slices.Contains(models.EmailKinds(), models.EmailKind(m.Kind)) {
+		return badRequest("There is no email kind %q.", m.Kind)
+	}
+	var err error
+	if m.Counts, m.Capped, err = h.store.OutboxCounts(ctx); err != nil {
+		return err
+	}
+	f := models.OutboxFilter{Status: models.EmailStatus(m.Status), Kind: models.EmailKind(m.Kind), Search: m.Search}
+	if f.Paging, err = pagingOf(c.QueryParams()); err != nil {
+		return err
+	}
+	if m.Page, err = h.store.Outbox(ctx, f); err != nil {
+		return err
+	}
+	if err := pastTheEnd(m.Page); err != nil {
 		return err
 	}
 	return render(c, http.StatusOK, views.AdminOutbox(h.page(c, "Outbox", "/admin/outbox"), m))

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,16 +23,16 @@ func (h *Handler) adminApprovePayout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	back := returnTo(c, fmt.Sprintf("/admin/payouts/%d", id))
 	p, err := h.store.Approve(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), id)
 	switch {
 	case errors.Is(err, models.ErrAlreadyDecided):
-		return h.redirectWithFlash(c, back, views.FlashInfo, fmt.Sprintf("Payout %d was already decided; nothing changed.", id))
+		return h.redirectWithFlash(c, returnTo(c, fmt.Sprintf("/admin/payouts/%d", id)), views.FlashInfo, fmt.Sprintf("Payout %d was already decided; nothing changed.", id))
 	case err != nil:
 		return err
 	}
-	return h.redirectWithFlash(c, back, views.FlashSuccess,
-		fmt.Sprintf("Approved payout %d: %s joins the %s batch.", id, views.Money(p.AmountCents), views.MonthName(*p.BatchMonth)))
+	next, said := h.nextInQueue(c, id)
+	return h.redirectWithFlash(c, next, views.FlashSuccess,
+		fmt.Sprintf("Approved payout %d: %s joins the %s batch.%s", id, views.Money(p.AmountCents), views.MonthName(*p.BatchMonth), said))
 }
 
 // adminRejectPayout rejects one payout for the reason given; without one the page comes
@@ -40,20 +42,33 @@ func (h *Handler) adminRejectPayout(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	reason := c.FormValue("reason")
-	back := returnTo(c, fmt.Sprintf("/admin/payouts/%d", id))
+	reason := rejectReason(c)
 	_, err = h.store.Reject(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), id, reason)
 	if fe, ok := models.AsFieldErrors(err); ok {
-		m := views.AdminPayoutModel{Reason: reason, ReasonError: fe["reason"], Next: safeNext(c.FormValue("next"))}
+		m := views.AdminPayoutModel{Reason: c.FormValue("reason"), ReasonError: fe["reason"], Next: safeNext(c.FormValue("next"))}
 		return h.renderPayout(c, http.StatusUnprocessableEntity, m, id)
 	}
 	switch {
 	case errors.Is(err, models.ErrAlreadyDecided):
-		return h.redirectWithFlash(c, back, views.FlashInfo, fmt.Sprintf("Payout %d was already decided; nothing changed.", id))
+		return h.redirectWithFlash(c, returnTo(c, fmt.Sprintf("/admin/payouts/%d", id)), views.FlashInfo, fmt.Sprintf("Payout %d was already decided; nothing changed.", id))
 	case err != nil:
 		return err
 	}
-	return h.redirectWithFlash(c, back, views.FlashSuccess, fmt.Sprintf("Rejected payout %d.", id))
+	next, said := h.nextInQueue(c, id)
+	return h.redirectWithFlash(c, next, views.FlashSuccess, fmt.Sprintf("Rejected payout %d.%s", id, said))
+}
+
+// rejectReason is the reason a rejection form gives: the text typed (perhaps a canned
+// reason edited), or else the canned reason picked (without JavaScript nothing copies
+// it into the text).
+func rejectReason(c echo.Context) string {
+	if reason := c.FormValue("reason"); strings.TrimSpace(reason) != "" {
+		return reason
+	}
+	if preset := c.FormValue("reason_preset"); slices.Contains(models.RejectionReasons(), preset) {
+		return preset
+	}
+	return ""
 }
 
 // adminApprovePayouts approves the selected payouts (`ids`) and says what became of them.
@@ -67,7 +82,7 @@ func (h *Handler) adminApprovePayouts(c echo.Context) error {
 // reason the queue comes back with the message beside the field, the boxes still ticked,
 // and nothing changed.
 func (h *Handler) adminRejectPayouts(c echo.Context) error {
-	reason := c.FormValue("reason")
+	reason := rejectReason(c)
 	return h.decidePayouts(c, "rejected", func(actor models.Actor, ids []int64) ([]models.DecisionOutcome, error) {
 		outcomes, err := h.store.RejectMany(c.Request().Context(), actor, ids, reason)
 		if fe, ok := models.AsFieldErrors(err); ok {
@@ -75,7 +90,7 @@ func (h *Handler) adminRejectPayouts(c echo.Context) error {
 			if u, perr := url.Parse(safeNext(c.FormValue("next"))); perr == nil {
 				query = u.Query()
 			}
-			m := views.AdminPayoutsModel{Reason: reason, ReasonError: fe["reason"], Selected: map[int64]bool{}}
+			m := views.AdminPayoutsModel{Reason: c.FormValue("reason"), ReasonError: fe["reason"], Selected: map[int64]bool{}}
 			for _, id := range ids {
 				m.Selected[id] = true
 			}

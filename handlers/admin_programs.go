@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -31,7 +32,7 @@ func (h *Handler) adminNewProgram(c echo.Context) error {
 		PayoutBusinessDays: models.DefaultPayoutBusinessDays, ReminderDays: models.DefaultReminderDays, Status: models.ProgramDraft,
 	}.Input()
 	in.Deadline = ""
-	return render(c, http.StatusOK, views.AdminProgramNew(h.page(c, "New program", "/admin/programs"), views.ProgramForm{Input: in}))
+	return render(c, http.StatusOK, views.AdminProgramNew(h.page(c, "New program", "/admin/programs"), views.ProgramForm{Input: in, Countries: h.countries}))
 }
 
 // adminCreateProgram creates a program, or shows the form again with what to fix.
@@ -39,7 +40,7 @@ func (h *Handler) adminCreateProgram(c echo.Context) error {
 	in := programInput(c)
 	p, err := h.store.CreateProgram(c.Request().Context(), models.StaffActor(*currentUser(c), c.RealIP()), in)
 	if fe, ok := models.AsFieldErrors(err); ok {
-		return render(c, http.StatusUnprocessableEntity, views.AdminProgramNew(h.page(c, "New program", "/admin/programs"), views.ProgramForm{Input: in, Errors: fe}))
+		return render(c, http.StatusUnprocessableEntity, views.AdminProgramNew(h.page(c, "New program", "/admin/programs"), views.ProgramForm{Input: in, Errors: fe, Countries: h.countries}))
 	}
 	if err != nil {
 		return err
@@ -62,6 +63,11 @@ func (h *Handler) renderProgram(c echo.Context, status int, form *views.ProgramF
 	if form != nil {
 		m.Form = *form
 	}
+	m.Form.Countries = h.countries
+	if row.Referrals > 0 {
+		m.Form.Locked = models.LockedOnceReferred()
+		m.Form.Stored = row.Input()
+	}
 	return render(c, status, views.AdminProgram(h.page(c, row.Name, "/admin/programs"), m))
 }
 
@@ -80,15 +86,26 @@ func (h *Handler) adminUpdateProgram(c echo.Context) error {
 	return h.redirectWithFlash(c, "/admin/programs/"+p.Slug, views.FlashSuccess, "Saved the program's settings.")
 }
 
-// programInput reads the program form. Lists are typed one per line or comma-separated.
+// programInput reads the program form: categories are the boxes ticked (`categories`,
+// each one name) and any typed in `categories_other`, one per line; countries are the
+// codes chosen (`countries`, repeated, or typed separated by commas).
 func programInput(c echo.Context) models.ProgramInput {
+	form, _ := c.FormParams()
+	categories := slices.Clone(form["categories"])
+	for _, v := range form["categories_other"] {
+		categories = append(categories, splitLines(v)...)
+	}
+	var countries []string
+	for _, v := range form["countries"] {
+		countries = append(countries, splitList(v)...)
+	}
 	return models.ProgramInput{
 		Slug:         c.FormValue("slug"),
 		Name:         c.FormValue("name"),
 		Deadline:     c.FormValue("deadline"),
 		TimeZone:     c.FormValue("time_zone"),
-		Categories:   splitList(c.FormValue("categories")),
-		Countries:    splitList(c.FormValue("countries")),
+		Categories:   categories,
+		Countries:    countries,
 		Threshold:    c.FormValue("threshold"),
 		Reward:       c.FormValue("reward"),
 		PerkMonths:   c.FormValue("perk_months"),
@@ -96,6 +113,17 @@ func programInput(c echo.Context) models.ProgramInput {
 		ReminderDays: c.FormValue("reminder_days"),
 		Status:       models.ProgramStatus(c.FormValue("status")),
 	}
+}
+
+// splitLines splits typed text into its non-empty lines.
+func splitLines(s string) []string {
+	var out []string
+	for _, v := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // splitList splits a typed list at commas and line breaks, dropping empty entries.

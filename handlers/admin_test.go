@@ -423,14 +423,14 @@ func TestProgramsCanBeCreatedEditedAndRunFromTheirPage(t *testing.T) {
 		if attr(byID(doc, "name"), "value") != "Support" {
 			t.Error("the input was not kept")
 		}
-		good := url.Values{"slug": {"support"}, "name": {"Support referrals"}, "deadline": {"2019-06-30"}, "categories": {"Technical Support\nCustomer Service"},
+		good := url.Values{"slug": {"support"}, "name": {"Support referrals"}, "deadline": {"2019-06-30"}, "categories": {"Customer Service"}, "categories_other": {"Technical Support"},
 			"threshold": {"400"}, "reward": {"75"}, "countries": {"US, CA"}, "time_zone": {"America/New_York"}, "perk_months": {"2"},
 			"business_days": {"3"}, "reminder_days": {"5"}, "status": {"active"}}
 		if flash := b.flashAfter(b.post("/admin/programs", good, true)); !strings.Contains(flash, "Created the program Support referrals") {
 			t.Errorf("create: flash %q", flash)
 		}
 		p, err := db.Store.ProgramBySlug(t.Context(), "support")
-		if err != nil || p.RewardCents != 7500 || p.PayoutBusinessDays != 3 || len(p.Countries) != 2 || p.Categories[0] != "Technical Support" || p.PerkMonths != 2 {
+		if err != nil || p.RewardCents != 7500 || p.PayoutBusinessDays != 3 || len(p.Countries) != 2 || p.Categories[1] != "Technical Support" || p.PerkMonths != 2 {
 			t.Fatalf("created %+v, %v", p, err)
 		}
 
@@ -483,19 +483,42 @@ func TestOverviewShowsTotalsAndAFunnelWithoutInlineStyles(t *testing.T) {
 		if text(byID(doc, "pending-count")) != "1" || text(byID(doc, "owed")) != "$100.00" || text(byID(doc, "paid")) != "$0.00" {
 			t.Errorf("totals: pending %q, owed %q, paid %q", text(byID(doc, "pending-count")), text(byID(doc, "owed")), text(byID(doc, "paid")))
 		}
-		svg := find(doc, func(n *html.Node) bool { return n.Data == "svg" })
-		if svg == nil || len(findAll(svg, func(n *html.Node) bool { return n.Data == "rect" })) != 14 {
-			t.Fatal("no funnel chart with two rects per stage")
-		}
-		rows := findAll(byID(doc, "funnel-table"), func(n *html.Node) bool { return n.Data == "tr" })
-		want := []string{"Invited 1", "Link clicks 0", "Signed up 2", "Earning 2", "Qualified 2", "Approved 1", "Paid 0"}
-		if len(rows) != len(want)+1 {
-			t.Fatalf("%d funnel table rows", len(rows))
+		steps := findAll(byID(doc, "funnel"), func(n *html.Node) bool { return n.Data == "li" })
+		want := []string{"Signed up 2", "Earning 2 100%", "Qualified 2 100%", "Credit approved 1 50%", "Credit paid 0 0%"}
+		if len(steps) != len(want) {
+			t.Fatalf("%d funnel steps", len(steps))
 		}
 		for i, w := range want {
-			if !strings.HasPrefix(text(rows[i+1]), w) {
-				t.Errorf("funnel row %q, want %q", text(rows[i+1]), w)
+			if text(steps[i]) != w {
+				t.Errorf("funnel step %q, want %q", text(steps[i]), w)
 			}
+		}
+		if reach := text(byID(doc, "reach")); !strings.HasPrefix(reach, "1 referrer invited; their links were opened 0 times") {
+			t.Errorf("reach %q", reach)
+		}
+		inbox := byID(doc, "inbox")
+		if got := text(byID(inbox, "inbox-review")); got != "1 credit to review →" {
+			t.Errorf("inbox review %q", got)
+		}
+		if got := text(byID(inbox, "inbox-pay")); got != "$100.00 approved, ready to pay by Apr 5, 2019 →" || attr(byID(inbox, "inbox-pay"), "href") != "/admin/batches/2019-03" {
+			t.Errorf("inbox pay %q", got)
+		}
+		if weeks := findAll(byID(doc, "series-table"), func(n *html.Node) bool { return n.Data == "tr" }); len(weeks) != 13 {
+			t.Errorf("%d weekly rows, want 12 weeks and a header", len(weeks))
+		}
+		for path, status := range map[string]int{"/admin?from=2019-02-25&to=2019-03-10&program=customer-service": 200,
+			"/admin?from=yesterday": 400, "/admin?program=nope": 400, "/admin?from=2019-03-10&to=2019-03-01": 400, "/admin?from=2010-01-01&to=2019-01-01": 400} {
+			if res := b.get(path); res.status != status {
+				t.Errorf("%s: %d, want %d", path, res.status, status)
+			}
+		}
+		ranged := parse(t, b.get("/admin?from=2019-02-25&to=2019-03-10&program=customer-service").body)
+		if weeks := findAll(byID(ranged, "series-table"), func(n *html.Node) bool { return n.Data == "tr" }); len(weeks) != 3 || !strings.HasPrefix(text(weeks[1]), "Feb 25, 2019 2 1") || !strings.HasPrefix(text(weeks[2]), "Mar 4, 2019 0 1") {
+			var got []string
+			for _, w := range weeks {
+				got = append(got, text(w))
+			}
+			t.Errorf("ranged weeks %q", got)
 		}
 		for _, path := range []string{"/admin", "/admin/payouts", fmt.Sprintf("/admin/payouts/%d", f.Payout), "/admin/batches", "/admin/batches/2019-03",
 			"/admin/programs", "/admin/programs/customer-service", "/admin/programs/new", "/admin/referrals", "/admin/audit", "/admin/outbox"} {

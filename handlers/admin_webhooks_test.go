@@ -170,7 +170,7 @@ func TestTheOverviewTellsOwnersOfAnEndpointDisabledForFailing(t *testing.T) {
 	}
 	owner := signedInAdmin(t, a)
 	notice := find(parse(t, owner.get("/admin").body), func(n *html.Node) bool { return attr(n, "data-webhook-id") == fmt.Sprint(ep.ID) })
-	if notice == nil || !strings.Contains(text(notice), "https://203.0.113.9/hooks") || !strings.Contains(text(notice), "for a day") {
+	if notice == nil || !strings.Contains(text(notice), "https://203.0.113.9/hooks") || !strings.Contains(text(notice), "after a day of failures") {
 		t.Fatalf("the overview does not tell of the disabled endpoint")
 	}
 	// Other staff cannot act on it, so they are not told.

@@ -36,6 +36,9 @@ type Options struct {
 	// TrustedProxies are the networks (CIDR) of load balancers whose X-Forwarded-For
 	// is believed. Empty: the client address is the connection's peer.
 	TrustedProxies []string
+	// EmailDelivery says emails are delivered (SMTP_URL is set); without it the outbox
+	// says that they wait there.
+	EmailDelivery bool
 	// MarketplaceName names the marketplace on the pages and in the emails friends and
 	// referrers see (MARKETPLACE_NAME); empty means views.DefaultMarketplaceName.
 	MarketplaceName string
@@ -53,6 +56,7 @@ type Handler struct {
 	baseURL       string
 	secure        bool
 	webhookSecret string
+	emailDelivery bool
 	// countries is the sign-up form's list, sorted once (it takes a collation sort).
 	countries []models.Country
 	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
@@ -93,6 +97,7 @@ func New(opts Options) (*echo.Echo, error) {
 		baseURL:       strings.TrimRight(opts.BaseURL, "/"),
 		secure:        base.Scheme == "https",
 		webhookSecret: opts.WebhookSecret,
+		emailDelivery: opts.EmailDelivery,
 		countries:     models.Countries(),
 		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), views.DefaultMarketplaceName),
 		shareKits:     newShareKits(),

@@ -91,29 +91,50 @@ type AuditFilter struct {
 	Paging Paging
 }
 
-// AuditLog lists audit events, the most recent first (R14).
-func (s *Store) AuditLog(ctx context.Context, f AuditFilter) (Page[AuditEvent], error) {
-	q := s.db.WithContext(ctx).Model(&AuditEvent{})
+// filtered is the events f chooses, unordered.
+func (f AuditFilter) filtered(db *gorm.DB) *gorm.DB {
+	q := db.Model(&AuditEvent{})
 	if f.Action != "" {
 		q = q.Where("action = ?", f.Action)
 	}
 	if strings.TrimSpace(f.Actor) != "" {
 		q = q.Where("LOWER(actor) LIKE ?"+likeEscape, containsPattern(f.Actor))
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return Page[AuditEvent]{}, fmt.Errorf("count audit events: %w", err)
-	}
-	var events []AuditEvent
-	if err := q.Order("created_at DESC, id DESC").Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Find(&events).Error; err != nil {
-		return Page[AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
-	}
-	return newPage(events, total, f.Paging), nil
+	return q
 }
 
-// AuditActions lists the actions the log holds, for its filter.
+// AuditLog lists audit events, the most recent first (R14), counted up to CountCap.
+func (s *Store) AuditLog(ctx context.Context, f AuditFilter) (Page[AuditEvent], error) {
+	q := f.filtered(s.db.WithContext(ctx))
+	var events []AuditEvent
+	more, err := findPage(q.Session(&gorm.Session{}).Order("created_at DESC, id DESC"), f.Paging, &events)
+	if err != nil {
+		return Page[AuditEvent]{}, fmt.Errorf("list audit events: %w", err)
+	}
+	page := newPage(events, 0, f.Paging)
+	page.More = more
+	if page.Total, page.Capped, err = cappedCount(q); err != nil {
+		return Page[AuditEvent]{}, fmt.Errorf("count audit events: %w", err)
+	}
+	return page, nil
+}
+
+// EachAuditEvent calls fn with every event f chooses, the most recent first, reading the
+// rows one at a time. f.Paging is ignored.
+func (s *Store) EachAuditEvent(ctx context.Context, f AuditFilter, fn func(AuditEvent) error) error {
+	q := f.filtered(s.db.WithContext(ctx)).Order("created_at DESC, id DESC")
+	return eachRow(q, func(e *AuditEvent) error { return fn(*e) })
+}
+
+// AuditActions lists the actions the log holds, for its filter. It hops from one action
+// to the next through the (action, created_at) index, so it reads as many index entries
+// as there are actions, not events.
 func (s *Store) AuditActions(ctx context.Context) ([]string, error) {
 	var actions []string
-	err := s.db.WithContext(ctx).Model(&AuditEvent{}).Distinct("action").Order("action").Pluck("action", &actions).Error
+	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE a(action) AS (
+			SELECT MIN(action) FROM audit_events
+			UNION ALL
+			SELECT (SELECT MIN(e.action) FROM audit_events e WHERE e.action > a.action) FROM a WHERE a.action IS NOT NULL
+		) SELECT action FROM a WHERE action IS NOT NULL`).Scan(&actions).Error
 	return actions, err
 }

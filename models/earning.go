@@ -52,6 +52,7 @@ const (
 	ReasonOtherCategory      = "other category"
 	ReasonBeforeRegistration = "before registration"
 	ReasonAfterDeadline      = "after the deadline"
+	ReasonProgramEnded       = "the program has ended"
 	ReasonConflict           = "conflicting payload for a known id"
 )
 
@@ -60,10 +61,16 @@ const (
 // occurred between the friend's registration and the deadline, both included. Refunds
 // count like any other amount. Otherwise it says why not; r is nil when the freelancer
 // was never referred.
+//
+// A program staff mark ended is over at once, deadline or not: nothing received while
+// it is ended counts (whenever it occurred), so it creates no payout; payouts already
+// created stay for review and payment.
 func (p Program) Counts(r *Referral, e Earning) (bool, string) {
 	switch {
 	case r == nil || r.ProgramID != p.ID || e.FreelancerID == nil || *e.FreelancerID != r.FriendID:
 		return false, ReasonNotReferredFriend
+	case p.Status == ProgramEnded:
+		return false, ReasonProgramEnded
 	case !p.HasCategory(e.Category):
 		return false, ReasonOtherCategory
 	case e.OccurredAt.Before(r.RegisteredAt):

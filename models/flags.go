@@ -143,6 +143,9 @@ func ThresholdReachedAt(earnings []Earning, threshold int64) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// ValidFlag reports whether name is one of R12's flags.
+func ValidFlag(name string) bool { return slices.Contains(FlagsBySeverity(), name) }
+
 // setFlag returns flags with name present (on) or absent, and whether that changed them.
 func setFlag(flags []string, name string, on bool) ([]string, bool) {
 	if slices.Contains(flags, name) == on {

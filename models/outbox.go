@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"gorm.io/gorm"
 )
 
 // The outbox is every email the program has queued (R13), whether delivered or not, so
@@ -31,31 +33,31 @@ func (s *Store) Outbox(ctx context.Context, f OutboxFilter) (Page[Email], error)
 		pat := containsPattern(f.Search)
 		q = q.Where("(recipient LIKE ?"+likeEscape+" OR LOWER(subject) LIKE ?"+likeEscape+")", pat, pat)
 	}
-	var total int64
-	if err := q.Count(&total).Error; err != nil {
-		return Page[Email]{}, fmt.Errorf("count emails: %w", err)
-	}
 	var emails []Email
-	err := q.Omit("body_text", "body_html").Order("created_at DESC, id DESC").
-		Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Find(&emails).Error
+	more, err := findPage(q.Session(&gorm.Session{}).Omit("body_text", "body_html").Order("created_at DESC, id DESC"), f.Paging, &emails)
 	if err != nil {
 		return Page[Email]{}, fmt.Errorf("list emails: %w", err)
 	}
-	return newPage(emails, total, f.Paging), nil
+	page := newPage(emails, 0, f.Paging)
+	page.More = more
+	if page.Total, page.Capped, err = cappedCount(q); err != nil {
+		return Page[Email]{}, fmt.Errorf("count emails: %w", err)
+	}
+	return page, nil
 }
 
-// OutboxCounts is how many emails are in each delivery status.
-func (s *Store) OutboxCounts(ctx context.Context) (map[EmailStatus]int64, error) {
-	var rows []struct {
-		Status EmailStatus
-		N      int64
+// OutboxCounts is how many emails are in each delivery status, each counted up to
+// CountCap through the status index (capped says which went past it).
+func (s *Store) OutboxCounts(ctx context.Context) (counts map[EmailStatus]int64, capped map[EmailStatus]bool, err error) {
+	counts, capped = map[EmailStatus]int64{}, map[EmailStatus]bool{}
+	for _, status := range []EmailStatus{EmailQueued, EmailSending, EmailSent, EmailFailed} {
+		n, over, err := cappedCount(s.db.WithContext(ctx).Model(&Email{}).Where("status = ?", status))
+		if err != nil {
+			return nil, nil, fmt.Errorf("count %s emails: %w", status, err)
+		}
+		counts[status], capped[status] = n, over
 	}
-	err := s.db.WithContext(ctx).Model(&Email{}).Select("status, COUNT(*) AS n").Group("status").Find(&rows).Error
-	counts := map[EmailStatus]int64{}
-	for _, r := range rows {
-		counts[r.Status] = r.N
-	}
-	return counts, err
+	return counts, capped, nil
 }
 
 // OutboxEmail loads one email with its bodies.

@@ -42,7 +42,7 @@ func TestOverviewAddsUpTheFunnelAndTheMoney(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		got, err := db.Store.Overview(ctx)
+		got, err := db.Store.Overview(ctx, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,6 +53,24 @@ func TestOverviewAddsUpTheFunnelAndTheMoney(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("totals\n got %+v\nwant %+v", got, want)
+		}
+		// The weekly series adds up the same people and money, week by week.
+		series, err := db.Store.WeeklySeries(ctx, 0, time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC), db.Clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum models.WeekPoint
+		for _, w := range series {
+			if w.Week.Weekday() != time.Monday {
+				t.Errorf("week %s does not start on a Monday", w.Week)
+			}
+			sum.SignUps, sum.Qualified, sum.Paid, sum.PaidCents = sum.SignUps+w.SignUps, sum.Qualified+w.Qualified, sum.Paid+w.Paid, sum.PaidCents+w.PaidCents
+		}
+		if sum.SignUps != 6 || sum.Qualified != 5 || sum.Paid != 2 || sum.PaidCents != 20000 {
+			t.Errorf("series adds up to %+v", sum)
+		}
+		if last := series[len(series)-1]; last.Paid != 2 || !last.Week.Equal(models.WeekStart(db.Clock.Now())) {
+			t.Errorf("the credits were paid in the last week: %+v", last)
 		}
 	})
 }

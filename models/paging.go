@@ -1,5 +1,7 @@
 package models
 
+import "gorm.io/gorm"
+
 // Every list a page shows is paged in the database, never loaded whole.
 
 // DefaultPerPage is the page size of lists.
@@ -33,12 +35,64 @@ func (p Paging) Limit() int { return p.normalized().PerPage }
 
 // Page is one page of a list, with the total the list would have unpaged.
 type Page[T any] struct {
-	Items  []T
+	Items []T
+	// Total is how many rows the list has, or CountCap when Capped says there are more.
 	Total  int64
+	Capped bool
+	// More says a next page exists (lists read one row past the page to know).
+	More   bool
 	Paging Paging
 }
 
 // newPage builds the page of items found for p.
 func newPage[T any](items []T, total int64, p Paging) Page[T] {
 	return Page[T]{Items: items, Total: total, Paging: p.normalized()}
+}
+
+// CountCap is how far a list with a search or a flag counts its rows: past it the page
+// says "1,000+" rather than read every match to say how many.
+const CountCap = 1_000
+
+// cappedCount counts the rows of q up to CountCap, and says whether there are more.
+func cappedCount(q *gorm.DB) (int64, bool, error) {
+	var n int64
+	sub := q.Session(&gorm.Session{}).Select("1").Limit(CountCap + 1)
+	err := q.Session(&gorm.Session{NewDB: true}).Table("(?) AS capped", sub).Count(&n).Error
+	if n > CountCap {
+		return CountCap, true, err
+	}
+	return n, false, err
+}
+
+// findPage reads the page p of q into dest, reading one row more to learn whether a next
+// page exists (so a list can page without counting).
+func findPage[T any](q *gorm.DB, p Paging, dest *[]T) (more bool, err error) {
+	if err := q.Offset(p.Offset()).Limit(p.Limit() + 1).Find(dest).Error; err != nil {
+		return false, err
+	}
+	if len(*dest) > p.Limit() {
+		*dest = (*dest)[:p.Limit()]
+		return true, nil
+	}
+	return false, nil
+}
+
+// eachRow runs q and calls fn with each row as it is read: memory stays flat whatever the
+// number of rows.
+func eachRow[T any](q *gorm.DB, fn func(*T) error) error {
+	rows, err := q.Rows()
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var row T
+		if err := q.ScanRows(rows, &row); err != nil {
+			return err
+		}
+		if err := fn(&row); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -288,8 +288,11 @@ func (r PayoutRow) DueDate() (time.Time, bool) {
 
 // payoutRows is the query behind every list of payouts: the payout with the people and
 // program it concerns. Select it with payoutRowColumns.
-func payoutRows(db *gorm.DB) *gorm.DB {
-	return db.Table("payouts").
+func payoutRows(db *gorm.DB) *gorm.DB { return joinPayoutRows(db.Table("payouts")) }
+
+// joinPayoutRows joins a query of payouts (named payouts) with what a PayoutRow shows.
+func joinPayoutRows(q *gorm.DB) *gorm.DB {
+	return q.
 		Joins("JOIN referrals r ON r.id = payouts.referral_id").
 		Joins("JOIN users ru ON ru.id = payouts.referrer_id").
 		Joins("JOIN users fu ON fu.id = r.friend_id").
@@ -310,67 +313,6 @@ const payoutRowColumns = `payouts.*,
 
 // selectPayoutRows adds the columns to a payoutRows query.
 func selectPayoutRows(q *gorm.DB) *gorm.DB { return q.Select(payoutRowColumns) }
-
-// PayoutFilter chooses the payouts of the review queue.
-type PayoutFilter struct {
-	// Status limits the list to one status; "" lists all, pending review first.
-	Status PayoutStatus
-	// Search matches the referrer's or the friend's name or email.
-	Search string
-	Paging Paging
-}
-
-// ReviewQueue lists payouts for review (R10, R12): pending ones oldest first, so the
-// queue is worked in order; decided ones most recent first.
-func (s *Store) ReviewQueue(ctx context.Context, f PayoutFilter) (Page[PayoutRow], error) {
-	q := payoutRows(s.db.WithContext(ctx))
-	if f.Status != "" {
-		q = q.Where("payouts.status = ?", f.Status)
-	}
-	q = searchReferrerOrFriend(q, f.Search)
-	count := q
-	if strings.TrimSpace(f.Search) == "" {
-		// Every payout has its referral, people and program (NOT NULL foreign keys): the
-		// joins drop no row, so without a search the count reads the status index alone.
-		count = s.db.WithContext(ctx).Model(&Payout{})
-		if f.Status != "" {
-			count = count.Where("status = ?", f.Status)
-		}
-	}
-	var total int64
-	if err := count.Count(&total).Error; err != nil {
-		return Page[PayoutRow]{}, fmt.Errorf("count payouts: %w", err)
-	}
-	switch f.Status {
-	case PayoutPendingReview:
-		q = q.Order("payouts.created_at, payouts.id")
-	case "":
-		q = q.Order("CASE WHEN payouts.status = 'pending_review' THEN 0 ELSE 1 END, payouts.created_at DESC, payouts.id DESC")
-	default:
-		q = q.Order("payouts.decided_at DESC, payouts.id DESC")
-	}
-	var rows []PayoutRow
-	err := selectPayoutRows(q).Offset(f.Paging.Offset()).Limit(f.Paging.Limit()).Find(&rows).Error
-	if err != nil {
-		return Page[PayoutRow]{}, fmt.Errorf("list payouts: %w", err)
-	}
-	locate(s.zones, rows, func(r *PayoutRow) *Zone { return &r.Zone })
-	return newPage(rows, total, f.Paging), nil
-}
-
-// PayoutCounts is how many payouts are in each status.
-func (s *Store) PayoutCounts(ctx context.Context) (map[PayoutStatus]int64, error) {
-	var rows []struct {
-		Status PayoutStatus
-		N      int64
-	}
-	err := s.db.WithContext(ctx).Model(&Payout{}).Select("status, COUNT(*) AS n").Group("status").Find(&rows).Error
-	counts := map[PayoutStatus]int64{}
-	for _, r := range rows {
-		counts[r.Status] = r.N
-	}
-	return counts, err
-}
 
 // PayoutDetail is one payout with what a reviewer needs to decide it: the earnings that
 // qualified the referral and what has been done to the payout so far.

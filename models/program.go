@@ -132,6 +132,19 @@ func (p Program) Open(now time.Time) bool {
 	return p.Status == ProgramActive && !now.After(p.Deadline)
 }
 
+// ShownStatus is the program's status as of now: an active program whose deadline has
+// passed is shown as ended everywhere (it takes no sign-ups and counts nothing after
+// its deadline), even before staff mark it ended.
+func (p Program) ShownStatus(now time.Time) ProgramStatus {
+	if p.Status == ProgramActive && now.After(p.Deadline) {
+		return ProgramEnded
+	}
+	return p.Status
+}
+
+// Ended reports whether the program is over: marked ended, or past its deadline.
+func (p Program) Ended(now time.Time) bool { return p.ShownStatus(now) == ProgramEnded }
+
 // HasCategory reports whether earnings in category count toward this program
 // (case-insensitive, ignoring surrounding spaces).
 func (p Program) HasCategory(category string) bool {
@@ -486,4 +499,37 @@ func (s *Store) ProgramSummary(ctx context.Context, slug string) (ProgramRow, er
 		return ProgramRow{}, ErrNotFound
 	}
 	return rows[0], nil
+}
+
+// ProgramChoice names a program for a list's program filter.
+type ProgramChoice struct {
+	Slug string
+	Name string
+}
+
+// ProgramChoices lists every program by name, for the lists' program filters.
+func (s *Store) ProgramChoices(ctx context.Context) ([]ProgramChoice, error) {
+	var out []ProgramChoice
+	err := s.db.WithContext(ctx).Model(&Program{}).Select("slug, name").Order("name, id").Find(&out).Error
+	return out, err
+}
+
+// MarketplaceCategories are the marketplace's work categories, which the program form
+// offers as choices (a program may also name another).
+func MarketplaceCategories() []string {
+	return []string{
+		"Accounting & Consulting", "Admin Support", "Customer Service", "Data Science & Analytics",
+		"Design & Creative", "Engineering & Architecture", "IT & Networking", "Legal",
+		"Sales & Marketing", "Translation", "Web, Mobile & Software Dev", "Writing",
+	}
+}
+
+// LockedOnceReferred lists the program form's fields that no longer change once a friend
+// has signed up (see lockedOnceReferred), so the form can show them locked beforehand.
+func LockedOnceReferred() []string {
+	out := make([]string, len(lockedOnceReferred))
+	for i, s := range lockedOnceReferred {
+		out[i] = lockedField(s)
+	}
+	return out
 }

@@ -84,6 +84,7 @@ func normalizeSQL(expr string) string {
 	s = allArray.ReplaceAllString(s, "not in ($1)")
 	s = trimBoth.ReplaceAllString(s, "trim(")
 	s = strings.ReplaceAll(s, "!=", "<>")
+	s = strings.ReplaceAll(s, "~~", " like ")
 	s = strings.NewReplacer("(", "", ")", "", `"`, "").Replace(s)
 	s = strings.ReplaceAll(s, "current_timestamp", "now")
 	return strings.TrimSpace(spacesRun.ReplaceAllString(s, ""))
@@ -133,7 +134,7 @@ func readSQLiteSchema(t *testing.T, db *sql.DB) []string {
 		}
 		add("table %s", table)
 		var pk []string
-		for _, c := range queryStrings(t, db, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid", table) {
+		for _, c := range queryStrings(t, db, "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_xinfo(?) ORDER BY cid", table) {
 			name, typ, notNull, def, pkPos := c[0], c[1], c[2] == "1", c[3], c[4]
 			if pkPos != "0" {
 				pk = append(pk, pkPos+":"+name)

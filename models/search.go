@@ -30,3 +30,14 @@ func searchReferrerOrFriend(q *gorm.DB, search string) *gorm.DB {
 	return q.Where("(LOWER(ru.name) LIKE ?"+likeEscape+" OR ru.email LIKE ?"+likeEscape+
 		" OR LOWER(fu.name) LIKE ?"+likeEscape+" OR fu.email LIKE ?"+likeEscape+")", pat, pat, pat, pat)
 }
+
+// wholeEmail is search as an email address when it is a whole one (name@host.tld),
+// which the lists look up through the users' email index instead of searching text.
+func wholeEmail(search string) (string, bool) {
+	s := strings.ToLower(strings.TrimSpace(search))
+	local, host, ok := strings.Cut(s, "@")
+	if !ok || local == "" || !strings.Contains(host, ".") || strings.HasSuffix(host, ".") || strings.ContainsAny(s, " \t,;<>") {
+		return "", false
+	}
+	return s, true
+}

@@ -51,6 +51,46 @@
     });
   });
 
+  // Bulk decisions on the review queue: the buttons ([data-bulk-label]) stay disabled
+  // until a payout is ticked, and then say how many and how much: "Approve 12 · $1,200.00".
+  // Without this script they are always enabled and the server says what it did.
+  var money = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+  function updateBulk() {
+    var buttons = document.querySelectorAll("[data-bulk-label]");
+    if (!buttons.length) return;
+    var count = 0, cents = 0;
+    document.querySelectorAll('input[type="checkbox"][name="ids"]').forEach(function (box) {
+      if (!box.checked) return;
+      count++;
+      cents += parseInt(box.getAttribute("data-amount-cents") || "0", 10);
+    });
+    buttons.forEach(function (button) {
+      var label = button.getAttribute("data-bulk-label");
+      button.disabled = count === 0;
+      button.textContent = count === 0 ? label + " selected" : label + " " + count + " · " + money.format(cents / 100);
+    });
+    var summary = document.getElementById("selection-summary");
+    if (summary) {
+      summary.textContent = count === 0 ? "Select payouts with the boxes, or decide them one by one."
+        : count + (count === 1 ? " payout" : " payouts") + " selected, " + money.format(cents / 100) + " in all.";
+    }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches('input[type="checkbox"][name="ids"], [data-select-all]')) updateBulk();
+  });
+  updateBulk();
+
+  // Canned rejection reasons: picking one copies it into the reason field of the same
+  // form, to send as it is or edit.
+  document.addEventListener("change", function (event) {
+    var preset = event.target.closest("[data-reason-preset]");
+    if (!preset || !preset.value) return;
+    var field = preset.form && preset.form.querySelector('textarea[name="reason"]');
+    if (!field) return;
+    field.value = preset.value;
+    field.focus();
+  });
+
   // Share buttons: <button hidden data-share-url="..." data-share-title="..."
   // data-share-text="...">. They appear only where the browser can share (the Web Share
   // API, mostly phones). The text is the share kit's message as the person edited it.

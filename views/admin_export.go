@@ -80,3 +80,80 @@ func SpreadsheetText(s string) string {
 	}
 	return s
 }
+
+// The lists' exports (SPEC §5): one header each, dollars as 123.45, times RFC 3339 in
+// UTC, flags joined by ";", and every text cell through SpreadsheetText.
+
+// PayoutsCSVHeader names the columns of /admin/payouts.csv.
+func PayoutsCSVHeader() []string {
+	return []string{"payout_id", "program", "referrer_email", "referrer_name", "friend_email", "friend_name",
+		"amount", "status", "flags", "created_at", "decided_at", "decided_by", "batch_month", "paid_at"}
+}
+
+// PayoutsCSVRow is one payout of /admin/payouts.csv.
+func PayoutsCSVRow(r models.PayoutRow) []string {
+	decidedBy, month := "", ""
+	if r.DecidedByEmail != nil {
+		decidedBy = *r.DecidedByEmail
+	}
+	if r.BatchMonth != nil {
+		month = *r.BatchMonth
+	}
+	return []string{
+		strconv.FormatInt(r.ID, 10),
+		SpreadsheetText(r.ProgramSlug),
+		SpreadsheetText(r.ReferrerEmail),
+		SpreadsheetText(r.ReferrerName),
+		SpreadsheetText(r.FriendEmail),
+		SpreadsheetText(r.FriendName),
+		models.FormatDollars(r.AmountCents),
+		string(r.Status),
+		strings.Join(r.Flags, ";"),
+		csvTime(&r.CreatedAt),
+		csvTime(r.DecidedAt),
+		SpreadsheetText(decidedBy),
+		month,
+		csvTime(r.PaidAt),
+	}
+}
+
+// ReferralsCSVHeader names the columns of /admin/referrals.csv.
+func ReferralsCSVHeader() []string {
+	return []string{"referral_id", "program", "referrer_email", "referrer_name", "friend_email", "friend_name",
+		"registered_at", "counted", "status", "qualified_at"}
+}
+
+// ReferralsCSVRow is one referral of /admin/referrals.csv, with its status as shown now
+// (expired after the deadline, R9).
+func ReferralsCSVRow(r models.ReferralRow, now time.Time) []string {
+	return []string{
+		strconv.FormatInt(r.ID, 10),
+		SpreadsheetText(r.ProgramSlug),
+		SpreadsheetText(r.ReferrerEmail),
+		SpreadsheetText(r.ReferrerName),
+		SpreadsheetText(r.FriendEmail),
+		SpreadsheetText(r.FriendName),
+		csvTime(&r.RegisteredAt),
+		models.FormatDollars(r.CountedCents),
+		string(r.ShownStatus(now)),
+		csvTime(r.QualifiedAt),
+	}
+}
+
+// AuditCSVHeader names the columns of /admin/audit.csv.
+func AuditCSVHeader() []string {
+	return []string{"id", "at", "actor", "action", "target", "details", "ip"}
+}
+
+// AuditCSVRow is one event of /admin/audit.csv; details are the event's JSON as stored.
+func AuditCSVRow(e models.AuditEvent) []string {
+	return []string{
+		strconv.FormatInt(e.ID, 10),
+		csvTime(&e.CreatedAt),
+		SpreadsheetText(e.Actor),
+		SpreadsheetText(e.Action),
+		SpreadsheetText(e.Target),
+		SpreadsheetText(e.Details),
+		SpreadsheetText(e.IP),
+	}
+}

@@ -84,8 +84,26 @@ func FlagExplanation(flag string) string {
 	return "An unrecognised flag."
 }
 
-// AllFlags lists the fraud flags in the order the legend explains them: most severe first.
-func AllFlags() []string { return models.FlagsBySeverity() }
+// FlagTone colours a flag by its severity (models.FlagsBySeverity): the two most severe
+// red, the next two amber, the last two blue.
+func FlagTone(flag string) string {
+	switch models.FlagSeverity(flag) {
+	case 0, 1:
+		return "bad"
+	case 2, 3:
+		return "warn"
+	}
+	return "info"
+}
+
+// countLabel says how many items a list holds: "1,234 payouts", or "10,000+ payouts"
+// when it was counted only that far.
+func countLabel(n int64, capped bool, one, many string) string {
+	if capped {
+		return Int64(n) + "+ " + many
+	}
+	return Plural(n, one, many)
+}
 
 // ReferralStatusLabel names a referral's shown status (R9) for people.
 func ReferralStatusLabel(s models.ReferralStatus) string {
@@ -286,7 +304,7 @@ func AuditTargetHref(action, target string) string {
 
 // pagerOf links the pages of a list at path, keeping the filters in query.
 func pagerOf[T any](path string, query url.Values, p models.Page[T]) Pager {
-	return Pager{Path: path, Query: query, Page: p.Paging.Page, PerPage: p.Paging.PerPage, Total: p.Total}
+	return Pager{Path: path, Query: query, Page: p.Paging.Page, PerPage: p.Paging.PerPage, Total: p.Total, Capped: p.Capped, More: p.More}
 }
 
 // Tab is one filter of a list, with how many items it holds (-1: not counted).
@@ -294,6 +312,7 @@ type Tab struct {
 	Href    string
 	Label   string
 	Count   int64
+	Capped  bool // Count is a lower bound: "1,000+"
 	Current bool
 }
 
@@ -414,4 +433,28 @@ func WebhookEventDescription(t models.WebhookEventType) string {
 		return "a credit was paid (credit the referrer's account)"
 	}
 	return ""
+}
+
+// adminZone is the zone pages that span programs show times in (the default program's).
+func adminZone() *time.Location { return models.Program{TimeZone: models.DefaultTimeZone}.Location() }
+
+// programNames lists programs' names.
+func programNames(ps []models.ProgramChoice) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Name
+	}
+	return out
+}
+
+// barWidth is a funnel bar's width out of 100: part as a share of whole.
+func barWidth(part, whole int64) string {
+	pct := int64(0)
+	if whole > 0 {
+		pct = part * 100 / whole
+	}
+	if part > 0 {
+		pct = max(pct, 1)
+	}
+	return strconv.FormatInt(pct, 10)
 }

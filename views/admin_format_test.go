@@ -87,7 +87,7 @@ func TestAdminFormatting(t *testing.T) {
 	if got := Int64(-1234); got != "-1,234" {
 		t.Errorf("Int64 = %q", got)
 	}
-	for _, f := range AllFlags() {
+	for _, f := range models.FlagsBySeverity() {
 		if FlagLabel(f) == f || FlagExplanation(f) == "An unrecognised flag." {
 			t.Errorf("flag %s has no words", f)
 		}

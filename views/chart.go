@@ -168,3 +168,31 @@ func BucketLabel(a models.Activity, b models.ActivityBucket) string {
 	}
 	return b.Start.Format("Mon, Jan 2, 2006")
 }
+
+// seriesBar is one week's bar of a small time-series chart, in a 0-100 box drawn
+// without keeping proportions (the chart stretches to its container's width).
+type seriesBar struct {
+	X, Y, W, H string
+	Label      string // for the bar's tooltip
+}
+
+// seriesBars lays out one bar per value, as tall as the value against the largest.
+func seriesBars(values []int64, label func(i int) string) []seriesBar {
+	var largest int64
+	for _, v := range values {
+		largest = max(largest, v)
+	}
+	bars := make([]seriesBar, len(values))
+	slot := 100.0 / float64(max(len(values), 1))
+	for i, v := range values {
+		h := 0.0
+		if largest > 0 && v > 0 {
+			h = max(float64(v)*100/float64(largest), 2)
+		}
+		bars[i] = seriesBar{
+			X: strconv.FormatFloat(float64(i)*slot+slot*0.15, 'f', 2, 64), W: strconv.FormatFloat(slot*0.7, 'f', 2, 64),
+			Y: strconv.FormatFloat(100-h, 'f', 2, 64), H: strconv.FormatFloat(h, 'f', 2, 64), Label: label(i),
+		}
+	}
+	return bars
+}

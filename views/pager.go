@@ -12,6 +12,10 @@ type Pager struct {
 	Page    int
 	PerPage int
 	Total   int64
+	// Capped: Total is a lower bound (the list was counted only so far); More: a next
+	// page exists.
+	Capped bool
+	More   bool
 }
 
 // Pages is how many pages the list has (at least one).
@@ -23,7 +27,15 @@ func (p Pager) Pages() int {
 }
 
 func (p Pager) HasPrev() bool { return p.Page > 1 }
-func (p Pager) HasNext() bool { return p.Page < p.Pages() }
+func (p Pager) HasNext() bool { return p.More || (!p.Capped && p.Page < p.Pages()) }
+
+// Summary says where the page is: "Page 2 of 7 · 320 items", or "Page 2 · 10,000+ items".
+func (p Pager) Summary() string {
+	if p.Capped {
+		return "Page " + strconv.Itoa(p.Page) + " · " + countLabel(p.Total, true, "item", "items")
+	}
+	return "Page " + strconv.Itoa(p.Page) + " of " + strconv.Itoa(p.Pages()) + " · " + Plural(p.Total, "item", "items")
+}
 
 // Href is the address of page n with the same filters.
 func (p Pager) Href(n int) string {

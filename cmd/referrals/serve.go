@@ -46,6 +46,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	defer store.Close()
 
 	app, err := handlers.New(handlers.Options{
+		EmailDelivery:   c.cfg.SMTPURL != "",
 		Store:           store,
 		Log:             c.log,
 		BaseURL:         c.cfg.BaseURL,
