@@ -11,7 +11,8 @@
 -- first time it needs it (so databases copied from a migrated template differ).
 --
 -- The PostgreSQL twin of this file must stay equivalent. SQLite cannot change a CHECK
--- constraint in place: the table is rebuilt (no table refers to emails).
+-- constraint in place: the table is rebuilt (no table refers to emails), with every
+-- index it had (00002, 00011).
 
 -- +goose Up
 CREATE TABLE emails_new (
@@ -36,6 +37,8 @@ INSERT INTO emails_new (id, user_id, recipient, kind, subject, body_text, body_h
 DROP TABLE emails;
 ALTER TABLE emails_new RENAME TO emails;
 CREATE INDEX emails_status_idx ON emails (status, created_at);
+CREATE INDEX emails_created_idx ON emails (created_at, id);
+CREATE INDEX emails_kind_idx ON emails (kind, created_at, id);
 CREATE INDEX emails_user_idx ON emails (user_id, status);
 
 CREATE TABLE installation (
@@ -65,3 +68,5 @@ INSERT INTO emails_old SELECT id, user_id, recipient, kind, subject, body_text, 
 DROP TABLE emails;
 ALTER TABLE emails_old RENAME TO emails;
 CREATE INDEX emails_status_idx ON emails (status, created_at);
+CREATE INDEX emails_created_idx ON emails (created_at, id);
+CREATE INDEX emails_kind_idx ON emails (kind, created_at, id);
