@@ -524,9 +524,14 @@ func signIn(base, email string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	body, _ = io.ReadAll(res.Body)
 	res.Body.Close()
-	// Staff answer with a TOTP code. A code works once, so a second sign-in within its 30
-	// seconds waits for the next one.
+	// Staff answer with a TOTP code, on the code form's own CSRF token (the password step
+	// starts a new session). A code works once, so a second sign-in within its 30 seconds
+	// waits for the next one.
+	if m = csrfField.FindSubmatch(body); m == nil && res.StatusCode != http.StatusSeeOther {
+		return "", fmt.Errorf("sign in as %s: status %d without a form", email, res.StatusCode)
+	}
 	for try := 0; email == adminEmail && res.StatusCode != http.StatusSeeOther && try < 2; try++ {
 		if try > 0 {
 			time.Sleep(time.Until(time.Now().Truncate(30 * time.Second).Add(30*time.Second + 100*time.Millisecond)))
@@ -543,7 +548,7 @@ func signIn(base, email string) (string, error) {
 	if res.StatusCode != http.StatusSeeOther {
 		return "", fmt.Errorf("sign in as %s: status %d", email, res.StatusCode)
 	}
-	// The first page after signing in sets the new CSRF cookie, which a browser keeps.
+	// The first page after signing in, as a browser loads it.
 	res, err = client.Get(base + res.Header.Get("Location"))
 	if err != nil {
 		return "", err

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -47,11 +48,11 @@ func (h *Handler) dashboard(c echo.Context) error {
 			first = false
 		}
 		if pd.ShowsLink() {
-			kit, err := h.shareKit(pd.Program, pd.Invitation.Code, u.Name)
+			kit, err := h.shareKit(c.Request().Context(), panel, pd.Invitation.Code, u.Name)
 			if err != nil {
 				return err
 			}
-			panel.Share = &kit
+			panel.Share = kit.html
 		}
 		m.Programs = append(m.Programs, panel)
 	}
@@ -97,7 +98,7 @@ func (h *Handler) inviteQR(c echo.Context) error {
 		if pd.Program.Slug != slug || !pd.ShowsLink() {
 			continue
 		}
-		kit, err := h.shareKit(pd.Program, pd.Invitation.Code, u.Name)
+		kit, err := h.shareKit(c.Request().Context(), views.ProgramPanel{ProgramDashboard: pd}, pd.Invitation.Code, u.Name)
 		if err != nil {
 			return err
 		}
@@ -116,27 +117,41 @@ func (h *Handler) inviteLink(code string) string {
 // code), for the referrers active at the moment.
 const shareKitCacheSize = 2048
 
-// shareKits caches share kits: a kit depends only on the program, the link and the
-// referrer's name, and encoding a QR code costs more than the rest of a dashboard.
-type shareKits = lru.Cache[string, views.ShareKit]
+// cachedKit is a share kit and its HTML in one program panel.
+type cachedKit struct {
+	views.ShareKit
+	html string
+}
+
+// shareKits caches share kits: a kit depends only on the program, the link, the
+// referrer's name and the panel's ids, and encoding a QR code and escaping its drawing
+// cost more than the rest of a dashboard.
+type shareKits = lru.Cache[string, cachedKit]
 
 func newShareKits() *shareKits {
-	c, _ := lru.New[string, views.ShareKit](shareKitCacheSize) // fails only for a size below 1
+	c, _ := lru.New[string, cachedKit](shareKitCacheSize) // fails only for a size below 1
 	return c
 }
 
-// shareKit is the share kit of the invite code's link in program p, from the cache.
-func (h *Handler) shareKit(p models.Program, code, referrerName string) (views.ShareKit, error) {
+// shareKit is the share kit of the invite code's link in panel's program, from the cache.
+func (h *Handler) shareKit(ctx context.Context, panel views.ProgramPanel, code, referrerName string) (cachedKit, error) {
+	p := panel.Program
 	// The key holds everything the kit is made of: an edited program or a renamed
 	// referrer gets a new kit.
-	key := strings.Join([]string{code, strconv.FormatInt(p.ID, 10), p.UpdatedAt.String(), referrerName}, "\x00")
+	key := strings.Join([]string{code, panel.IDSuffix, strconv.FormatInt(p.ID, 10), p.Slug,
+		strconv.FormatInt(p.UpdatedAt.UnixNano(), 10), referrerName}, "\x00")
 	if kit, ok := h.shareKits.Get(key); ok {
 		return kit, nil
 	}
 	kit, err := views.NewShareKit(p, h.inviteLink(code), referrerName, h.marketplace)
 	if err != nil {
-		return views.ShareKit{}, err
+		return cachedKit{}, err
 	}
-	h.shareKits.Add(key, kit)
-	return kit, nil
+	html, err := views.ShareKitHTML(ctx, panel, kit, h.marketplace)
+	if err != nil {
+		return cachedKit{}, err
+	}
+	c := cachedKit{ShareKit: kit, html: html}
+	h.shareKits.Add(key, c)
+	return c, nil
 }

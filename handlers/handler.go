@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -49,9 +50,11 @@ type Options struct {
 
 // Handler holds what every handler needs. There is one per server.
 type Handler struct {
-	store         *models.Store
-	log           *slog.Logger
-	sessions      *sessions.CookieStore
+	store    *models.Store
+	log      *slog.Logger
+	sessions *sessions.CookieStore
+	// sessionCookie names the session cookie (see cookieName).
+	sessionCookie string
 	assets        *static.Assets
 	baseURL       string
 	secure        bool
@@ -59,9 +62,9 @@ type Handler struct {
 	emailDelivery bool
 	// countries is the sign-up form's list, sorted once (it takes a collation sort).
 	countries []models.Country
-	// signInLinkKey signs the tokens of emailed sign-in links (derived from the session
-	// secret).
-	signInLinkKey []byte
+	// signInLinks signs and encrypts the tokens of emailed sign-in links (keys derived
+	// from the session secret).
+	signInLinks *securecookie.SecureCookie
 	// emails writes out emails as this process would send them (the outbox's preview),
 	// and reads the unsubscribe links it signs.
 	emails views.Emails
@@ -102,10 +105,11 @@ func New(opts Options) (*echo.Echo, error) {
 		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), views.DefaultMarketplaceName),
 		shareKits:     newShareKits(),
 	}
+	h.sessionCookie = cookieName("referrals_session", h.secure)
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
 		return nil, err
 	}
-	if h.signInLinkKey, err = newSignInLinkKey(opts.SessionSecret); err != nil {
+	if h.signInLinks, err = newSignInLinkCodec(opts.SessionSecret); err != nil {
 		return nil, err
 	}
 	if h.emails, err = views.NewEmails(h.baseURL, h.marketplace, opts.SessionSecret); err != nil {

@@ -16,8 +16,8 @@ import (
 // opened in this browser, so a friend who signs up later, without the link, is still
 // attributed. The last link opened wins.
 const (
-	attributionCookie = "referral_code"
-	attributionMaxAge = 30 * 24 * time.Hour
+	attributionCookieName = "referral_code"
+	attributionMaxAge     = 30 * 24 * time.Hour
 )
 
 // landing is an invite link, /r/CODE (R4): it counts the click, remembers the code in
@@ -105,14 +105,14 @@ func (h *Handler) renderSignup(c echo.Context, status int, m views.LandingModel)
 
 func (h *Handler) setAttribution(c echo.Context, code string) {
 	c.SetCookie(&http.Cookie{
-		Name: attributionCookie, Value: code, Path: "/",
+		Name: cookieName(attributionCookieName, h.secure), Value: code, Path: "/",
 		MaxAge: int(attributionMaxAge.Seconds()), HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode,
 	})
 }
 
 // attribution is the invite code remembered in this browser, or "".
-func attribution(c echo.Context) string {
-	if ck, err := c.Cookie(attributionCookie); err == nil {
+func (h *Handler) attribution(c echo.Context) string {
+	if ck, err := c.Cookie(cookieName(attributionCookieName, h.secure)); err == nil {
 		return ck.Value
 	}
 	return ""
@@ -120,5 +120,5 @@ func attribution(c echo.Context) string {
 
 // clearAttribution forgets the code once it has been used to sign up.
 func (h *Handler) clearAttribution(c echo.Context) {
-	c.SetCookie(&http.Cookie{Name: attributionCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	c.SetCookie(&http.Cookie{Name: cookieName(attributionCookieName, h.secure), Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 }

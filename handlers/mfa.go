@@ -38,8 +38,7 @@ func (h *Handler) signInOrAskCode(c echo.Context, user models.User, next string)
 		}
 		return c.Redirect(http.StatusSeeOther, cmpOr(next, homePath(&user)))
 	}
-	sess := h.session(c)
-	clear(sess.Values)
+	sess := h.freshSession(c)
 	sess.Values[keyPendingUser] = user.ID
 	sess.Values[keyPendingVersion] = user.SessionVersion
 	sess.Values[keyPendingAt] = h.store.Now().Unix()

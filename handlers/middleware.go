@@ -1,11 +1,14 @@
 package handlers
 
 import (
+	"crypto/rand"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -56,24 +59,50 @@ func (h *Handler) admit(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// csrfCookie holds the CSRF token of the token-based check.
-const csrfCookie = "_csrf"
+// csrf refuses state-changing requests that do not come from our own pages. Every form
+// (and the X-CSRF-Token header of a script) must carry the token of the visitor's session:
+// it lives in the session cookie itself, encrypted and signed, so it is bound to that
+// session and to nobody else's, and a cookie planted by another site or a subdomain
+// cannot stand in for it. Browsers that say a request is cross-site (Sec-Fetch-Site) are
+// refused whatever they carry.
+func (h *Handler) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		sess := h.session(c)
+		token, _ := sess.Values[keyCSRF].(string)
+		if token == "" {
+			token = newCSRFToken(sess)
+			if err := sess.Save(c.Request(), c.Response()); err != nil {
+				return err
+			}
+		}
+		c.Set(ctxCSRF, token)
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+			return next(c)
+		}
+		if c.Request().Header.Get(echo.HeaderSecFetchSite) == "cross-site" {
+			return csrfRefused()
+		}
+		sent := c.Request().Header.Get(echo.HeaderXCSRFToken)
+		if sent == "" {
+			sent = c.FormValue("_csrf")
+		}
+		if subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+			return csrfRefused()
+		}
+		return next(c)
+	}
+}
 
-// csrf refuses state-changing requests that do not come from our own pages: browsers that
-// send Sec-Fetch-Site are checked by it, others by the `_csrf` form field (or the
-// X-CSRF-Token header) matching the token cookie.
-func (h *Handler) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:_csrf,header:X-CSRF-Token",
-		CookieName:     csrfCookie,
-		CookiePath:     "/",
-		CookieHTTPOnly: true,
-		CookieSecure:   h.secure,
-		CookieSameSite: http.SameSiteLaxMode,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.").SetInternal(err)
-		},
-	})
+func csrfRefused() error {
+	return echo.NewHTTPError(http.StatusForbidden, "This form has expired or did not come from this site. Go back, reload the page and try again.")
+}
+
+// newCSRFToken puts a new random CSRF token in the session and returns it.
+func newCSRFToken(sess *sessions.Session) string {
+	token := rand.Text()
+	sess.Values[keyCSRF] = token
+	return token
 }
 
 // safeMethodsOnly applies m to GET and HEAD requests only. The not-found page uses it
@@ -93,7 +122,7 @@ func safeMethodsOnly(m echo.MiddlewareFunc) echo.MiddlewareFunc {
 
 // csrfToken is the token the current page's forms must carry.
 func csrfToken(c echo.Context) string {
-	t, _ := c.Get("csrf").(string)
+	t, _ := c.Get(ctxCSRF).(string)
 	return t
 }
 

@@ -36,7 +36,7 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	// Web pages: security headers, small forms of text only (readInput), CSRF on every
 	// form, the session's user when signed in.
-	web := e.Group("", h.securityHeaders, h.readInput(formLimit), h.csrf(), h.admit, h.loadSession)
+	web := e.Group("", h.securityHeaders, h.readInput(formLimit), h.csrf, h.admit, h.loadSession)
 
 	// Anyone.
 	web.GET("/", h.home)
@@ -127,13 +127,13 @@ func (h *Handler) routes(e *echo.Echo) {
 	// The earnings CSV upload, the one large body: read only once the staff and permission
 	// checks have passed (the file goes to a temporary file, never whole into memory).
 	e.POST("/admin/earnings/import", h.earningsImport,
-		h.securityHeaders, h.loadSession, h.requireStaff, importing, h.readInput(uploadLimit), h.csrf(), h.admit)
+		h.securityHeaders, h.loadSession, h.requireStaff, importing, h.readInput(uploadLimit), h.csrf, h.admit)
 
 	// Unknown paths: 404 to everyone, /admin/... included; JSON under /api/ (handleError).
 	// Echo registers a catch-all route under the prefix of every group made with
 	// middleware, which would send an unknown path through that group's access check (an
 	// anonymous visitor to /login, staff to /admin); each one is replaced by this answer.
-	notFound := []echo.MiddlewareFunc{h.securityHeaders, h.readInput(formLimit), safeMethodsOnly(h.csrf()), h.admit, h.loadSession}
+	notFound := []echo.MiddlewareFunc{h.securityHeaders, h.readInput(formLimit), safeMethodsOnly(h.csrf), h.admit, h.loadSession}
 	for _, r := range e.Routes() {
 		if r.Method == echo.RouteNotFound {
 			e.RouteNotFound(r.Path, h.notFound, notFound...)

@@ -18,7 +18,6 @@ import (
 // carries the user's session version, checked on every request: bumping the version in
 // the database (at sign-out) ends every session of that user at once.
 const (
-	sessionCookie = "referrals_session"
 	// sessionMaxAge is the absolute lifetime of a sign-in.
 	sessionMaxAge = 7 * 24 * time.Hour
 	// sessionIdleTimeout signs out a session unused for this long.
@@ -35,10 +34,26 @@ const (
 	keySeenAt   = "seen"
 	keyFlash    = "flash"
 	keyFlashAs  = "flash_kind"
+	// keyCSRF is the session's CSRF token (see csrf).
+	keyCSRF = "csrf"
 )
 
-// ctxUser is where the signed-in user is kept on the request.
-const ctxUser = "user"
+// Where the signed-in user and the CSRF token are kept on the request.
+const (
+	ctxUser = "user"
+	ctxCSRF = "csrf"
+)
+
+// cookieName is the name of one of our cookies. Under an https BASE_URL it carries the
+// __Host- prefix, which browsers accept only from this very host, over https, for the
+// whole site (Secure, Path=/, no Domain): another site on a subdomain or a network
+// attacker on plain http cannot set or overwrite it.
+func cookieName(name string, secure bool) string {
+	if secure {
+		return "__Host-" + name
+	}
+	return name
+}
 
 // newSessionStore derives separate signing and encryption keys from the secret.
 func newSessionStore(secret []byte, secure bool) (*sessions.CookieStore, error) {
@@ -65,7 +80,7 @@ func newSessionStore(secret []byte, secure bool) (*sessions.CookieStore, error) 
 func (h *Handler) session(c echo.Context) *sessions.Session {
 	// On a decoding error the store still returns a new, empty session (and caches it
 	// for the rest of the request), which is what we want.
-	sess, _ := h.sessions.Get(c.Request(), sessionCookie)
+	sess, _ := h.sessions.Get(c.Request(), h.sessionCookie)
 	return sess
 }
 
@@ -99,7 +114,7 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 		}
 		if expired || user.ID == 0 || user.SessionVersion != version {
-			clear(sess.Values)
+			forget(sess)
 			if expired {
 				setFlash(sess, views.FlashInfo, "Your session ended. Please sign in again.")
 			}
@@ -124,24 +139,41 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// startSession signs user in with a fresh session: nothing of the previous one survives.
-// The CSRF cookie is dropped too, so the signed-in session gets a new token.
+// startSession signs user in with a fresh session: nothing of the previous one survives,
+// not even the CSRF token (the page this request renders gets the new one).
 func (h *Handler) startSession(c echo.Context, user models.User) error {
-	sess := h.session(c)
-	clear(sess.Values)
+	sess := h.freshSession(c)
 	now := h.store.Now().Unix()
 	sess.Values[keyUserID] = user.ID
 	sess.Values[keyVersion] = user.SessionVersion
 	sess.Values[keyIssuedAt] = now
 	sess.Values[keySeenAt] = now
-	c.SetCookie(&http.Cookie{Name: csrfCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	return sess.Save(c.Request(), c.Response())
+}
+
+// freshSession empties the request's session and gives it a new CSRF token (not yet
+// saved), at a change of who the session is for.
+func (h *Handler) freshSession(c echo.Context) *sessions.Session {
+	sess := h.session(c)
+	clear(sess.Values)
+	c.Set(ctxCSRF, newCSRFToken(sess))
+	return sess
+}
+
+// forget empties a session that no longer signs anyone in, keeping its CSRF token, which
+// the page being served already carries.
+func forget(sess *sessions.Session) {
+	token := sess.Values[keyCSRF]
+	clear(sess.Values)
+	if token != nil {
+		sess.Values[keyCSRF] = token
+	}
 }
 
 // endSession forgets the session in this browser, leaving only a flash message.
 func (h *Handler) endSession(c echo.Context, flash string) error {
 	sess := h.session(c)
-	clear(sess.Values)
+	forget(sess)
 	setFlash(sess, views.FlashInfo, flash)
 	return sess.Save(c.Request(), c.Response())
 }

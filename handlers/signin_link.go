@@ -2,14 +2,12 @@ package handlers
 
 import (
 	"crypto/hkdf"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"net/http"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/labstack/echo/v4"
 
 	"referrals/models"
@@ -19,14 +17,16 @@ import (
 // Sign-in links (passwordless sign-in) let a freelancer without a password (created by
 // the marketplace) or one who forgot theirs sign in from their mailbox: POST /login/link
 // emails BASE_URL/login/link/TOKEN. The token is stateless: the user id, the user's
-// session version and an expiry, signed with HMAC-SHA256 under a key of its own derived
-// from the session secret. Using it bumps the session version, so it works once.
+// session version and an expiry, signed and encrypted by gorilla/securecookie (the
+// session cookies' codec) under keys of its own derived from the session secret. Using
+// it bumps the session version, so it works once.
 //
 // GET on the link only shows a "Sign in" button that POSTs the link back: mail scanners
 // that fetch links to check them must not use the link up (or sign anyone in).
 
-// signInLinkMACSize is the length of a token's signature (a whole SHA-256 HMAC).
-const signInLinkMACSize = sha256.Size
+// signInLinkName binds a token to its use: securecookie signs the name with the value,
+// so no other token of ours (a session cookie) passes for a sign-in link.
+const signInLinkName = "sign-in-link"
 
 // errSignInLinkForged: the token is not one we signed (mistyped, cut short or tampered).
 var errSignInLinkForged = errors.New("not a sign-in link token")
@@ -34,63 +34,46 @@ var errSignInLinkForged = errors.New("not a sign-in link token")
 // errSignInLinkExpired: the token was signed by us but its time is up.
 var errSignInLinkExpired = errors.New("the sign-in link has expired")
 
-// newSignInLinkKey derives the key that signs sign-in links, apart from the session keys.
-func newSignInLinkKey(secret []byte) ([]byte, error) {
-	return hkdf.Key(sha256.New, secret, nil, "referrals sign-in link", 32)
+// newSignInLinkCodec derives the keys that sign and encrypt sign-in links, apart from the
+// session keys. The codec's own age check is off: the expiry is in the claims, read with
+// the Store's clock.
+func newSignInLinkCodec(secret []byte) (*securecookie.SecureCookie, error) {
+	hashKey, err := hkdf.Key(sha256.New, secret, nil, "referrals sign-in link signing", 32)
+	if err != nil {
+		return nil, err
+	}
+	blockKey, err := hkdf.Key(sha256.New, secret, nil, "referrals sign-in link encryption", 16)
+	if err != nil {
+		return nil, err
+	}
+	return securecookie.New(hashKey, blockKey).MaxAge(0).SetSerializer(securecookie.JSONEncoder{}), nil
 }
 
 // signInLinkClaims is what a sign-in link token says.
 type signInLinkClaims struct {
-	UserID  int64
-	Version int64
-	Expires time.Time
+	UserID  int64 `json:"u"`
+	Version int64 `json:"v"`
+	Expires int64 `json:"e"` // Unix seconds
 }
 
-// signInLinkToken writes the token of a link that signs u in until expires: the claims
-// as three unsigned varints, then their HMAC, in URL-safe base64.
-func (h *Handler) signInLinkToken(u models.User, expires time.Time) string {
-	payload := binary.AppendUvarint(nil, uint64(u.ID))
-	payload = binary.AppendUvarint(payload, uint64(u.SessionVersion))
-	payload = binary.AppendUvarint(payload, uint64(expires.Unix()))
-	return base64.RawURLEncoding.EncodeToString(append(payload, h.signInLinkMAC(payload)...))
-}
-
-func (h *Handler) signInLinkMAC(payload []byte) []byte {
-	mac := hmac.New(sha256.New, h.signInLinkKey)
-	mac.Write(payload)
-	return mac.Sum(nil)
-}
-
-// signInLinkPath is the path of the link emailed to u; the sender of the email puts its
-// BASE_URL in front.
+// signInLinkPath is the path of the link emailed to u, working until expires; the
+// sender of the email puts its BASE_URL in front.
 func (h *Handler) signInLinkPath(u models.User, expires time.Time) string {
-	return "/login/link/" + h.signInLinkToken(u, expires)
+	token, err := h.signInLinks.Encode(signInLinkName, signInLinkClaims{UserID: u.ID, Version: u.SessionVersion, Expires: expires.Unix()})
+	if err != nil {
+		panic("encode a sign-in link: " + err.Error()) // three integers always encode
+	}
+	return "/login/link/" + token
 }
 
 // parseSignInLinkToken checks a token's signature (in constant time) and expiry, and
 // returns its claims. Whether the link was used is the Store's to say.
 func (h *Handler) parseSignInLinkToken(token string) (signInLinkClaims, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil || len(raw) <= signInLinkMACSize {
+	var claims signInLinkClaims
+	if err := h.signInLinks.Decode(signInLinkName, token, &claims); err != nil || claims.UserID <= 0 {
 		return signInLinkClaims{}, errSignInLinkForged
 	}
-	payload, mac := raw[:len(raw)-signInLinkMACSize], raw[len(raw)-signInLinkMACSize:]
-	if !hmac.Equal(mac, h.signInLinkMAC(payload)) {
-		return signInLinkClaims{}, errSignInLinkForged
-	}
-	var fields [3]uint64
-	for i := range fields {
-		v, n := binary.Uvarint(payload)
-		if n <= 0 {
-			return signInLinkClaims{}, errSignInLinkForged
-		}
-		fields[i], payload = v, payload[n:]
-	}
-	if len(payload) != 0 {
-		return signInLinkClaims{}, errSignInLinkForged
-	}
-	claims := signInLinkClaims{UserID: int64(fields[0]), Version: int64(fields[1]), Expires: time.Unix(int64(fields[2]), 0).UTC()}
-	if !h.store.Now().Before(claims.Expires) {
+	if !h.store.Now().Before(time.Unix(claims.Expires, 0)) {
 		return signInLinkClaims{}, errSignInLinkExpired
 	}
 	return claims, nil
@@ -128,7 +111,7 @@ func (h *Handler) signInLinkPage(c echo.Context) error {
 		return h.renderSignInLinkInvalid(c, err)
 	}
 	return render(c, http.StatusOK, views.SignInLinkConfirm(h.page(c, "Sign in", ""), views.SignInLinkModel{
-		Action: c.Request().URL.Path, Name: user.Name, Email: user.Email, Expires: claims.Expires,
+		Action: c.Request().URL.Path, Name: user.Name, Email: user.Email, Expires: time.Unix(claims.Expires, 0).UTC(),
 	}))
 }
 

@@ -16,7 +16,7 @@ func (h *Handler) signupPage(c echo.Context) error {
 	if u := currentUser(c); u != nil {
 		return c.Redirect(http.StatusSeeOther, homePath(u))
 	}
-	return h.renderSignup(c, http.StatusOK, h.signupModel(c, views.SignupForm{Code: attribution(c)}))
+	return h.renderSignup(c, http.StatusOK, h.signupModel(c, views.SignupForm{Code: h.attribution(c)}))
 }
 
 // signupModel is the sign-up page for form: with the offer of its code when the code is
@@ -51,7 +51,7 @@ func (h *Handler) signup(c echo.Context) error {
 		Code:    c.FormValue("code"),
 	}
 	if form.Code == "" {
-		form.Code = attribution(c)
+		form.Code = h.attribution(c)
 	}
 	res, err := h.store.SignUpFriend(c.Request().Context(), models.FriendSignup{
 		Name: form.Name, Email: form.Email, Password: c.FormValue("password"), Country: form.Country,

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/rickar/cal/v2"
@@ -44,6 +46,27 @@ func DueDate(month time.Time, businessDays int) time.Time {
 	c.AddHoliday(us.Holidays...)
 	lastDay := time.Date(month.Year(), month.Month()+1, 0, 0, 0, 0, 0, time.UTC)
 	return c.WorkdaysFrom(lastDay, businessDays)
+}
+
+// dueCache remembers batch months' due dates by month and number of business days:
+// working one out takes a business calendar and its holidays, which cost more than the
+// rest of a dashboard row, and the answer never changes.
+type dueCache struct {
+	dates sync.Map // "YYYY-MM/N" -> time.Time
+}
+
+// due is p.DueDate(month), remembered.
+func (c *dueCache) due(p Program, month string) (time.Time, error) {
+	key := month + "/" + strconv.Itoa(p.PayoutBusinessDays)
+	if d, ok := c.dates.Load(key); ok {
+		return d.(time.Time), nil
+	}
+	d, err := p.DueDate(month)
+	if err != nil {
+		return time.Time{}, err
+	}
+	c.dates.Store(key, d)
+	return d, nil
 }
 
 // DueDate is the day batch month (YYYY-MM) is due by under this program's number of

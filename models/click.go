@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -97,12 +98,14 @@ func BuildActivity(p Program, now time.Time, clicks map[string]int64, signedUp, 
 		i := (dayNumber(t.In(loc)) - dayNumber(first)) / stepDays
 		return max(0, min(i, len(a.Buckets)-1))
 	}
+	firstDay := dayNumber(first)
 	for day, n := range clicks {
-		t, err := time.ParseInLocation(dayFormat, day, loc)
-		if err != nil {
+		d, ok := parseDayNumber(day)
+		if !ok {
 			continue
 		}
-		a.Buckets[index(t)].Clicks += n
+		i := max(0, min((d-firstDay)/stepDays, len(a.Buckets)-1))
+		a.Buckets[i].Clicks += n
 	}
 	for _, t := range signedUp {
 		a.Buckets[index(t)].SignUps++
@@ -125,6 +128,21 @@ func dayNumber(t time.Time) int {
 	return int(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC).Unix() / 86400)
 }
 
+// parseDayNumber is dayNumber of a day written YYYY-MM-DD, read without time.Parse (a
+// dashboard reads one per day of its program).
+func parseDayNumber(day string) (int, bool) {
+	if len(day) != 10 || day[4] != '-' || day[7] != '-' {
+		return 0, false
+	}
+	y, err1 := strconv.Atoi(day[:4])
+	m, err2 := strconv.Atoi(day[5:7])
+	d, err3 := strconv.Atoi(day[8:])
+	if err1 != nil || err2 != nil || err3 != nil {
+		return 0, false
+	}
+	return int(time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Unix() / 86400), true
+}
+
 // monday is the Monday on or before day d (a midnight).
 func monday(d time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
@@ -133,22 +151,32 @@ func monday(d time.Time) time.Time {
 // clickDays reads the clicks per day of invitations, from the invitation_clicks primary
 // key: invitation id -> day -> clicks.
 func (s *Store) clickDays(ctx context.Context, invitationIDs []int64) (map[int64]map[string]int64, error) {
-	var rows []struct {
-		InvitationID int64
-		Day          string
-		Clicks       int64
+	// A prepared statement scanned with database/sql (see referrerFacts).
+	args := make([]any, len(invitationIDs))
+	for i, id := range invitationIDs {
+		args[i] = id
 	}
-	err := rawScan(s.db.WithContext(ctx), &rows,
-		"SELECT invitation_id, day, clicks FROM invitation_clicks WHERE invitation_id IN ?", invitationIDs)
+	rows, err := s.query(ctx, "SELECT invitation_id, day, clicks FROM invitation_clicks WHERE invitation_id IN "+inList(len(args)), args...)
 	if err != nil {
 		return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
 	}
+	defer rows.Close()
 	out := make(map[int64]map[string]int64, len(invitationIDs))
-	for _, r := range rows {
-		if out[r.InvitationID] == nil {
-			out[r.InvitationID] = make(map[string]int64)
+	for rows.Next() {
+		var (
+			id, clicks int64
+			day        string
+		)
+		if err := rows.Scan(&id, &day, &clicks); err != nil {
+			return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
 		}
-		out[r.InvitationID][r.Day] = r.Clicks
+		if out[id] == nil {
+			out[id] = make(map[string]int64, 64)
+		}
+		out[id][day] = clicks
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
 	}
 	return out, nil
 }

@@ -80,8 +80,8 @@ type CreditPipeline struct {
 // EarnedCents is the headline: every credit not rejected.
 func (c CreditPipeline) EarnedCents() int64 { return c.InReviewCents + c.ApprovedCents + c.PaidCents }
 
-// add counts one credit of program p in the pipeline.
-func (c *CreditPipeline) add(p Program, status PayoutStatus, cents int64, batchMonth string) {
+// add counts one credit in the pipeline; dueDate gives the due date of a batch month.
+func (c *CreditPipeline) add(status PayoutStatus, cents int64, batchMonth string, dueDate func(month string) (time.Time, error)) {
 	switch status {
 	case PayoutPendingReview:
 		c.InReviewCents += cents
@@ -90,7 +90,7 @@ func (c *CreditPipeline) add(p Program, status PayoutStatus, cents int64, batchM
 		if batchMonth < c.latestMonth {
 			return
 		}
-		if due, err := p.DueDate(batchMonth); err == nil && (c.ApprovedPayBy == nil || due.After(*c.ApprovedPayBy)) {
+		if due, err := dueDate(batchMonth); err == nil && (c.ApprovedPayBy == nil || due.After(*c.ApprovedPayBy)) {
 			c.ApprovedPayBy, c.latestMonth = &due, batchMonth
 		}
 	case PayoutPaid:
@@ -332,44 +332,51 @@ func (f referralFacts) stats(p Program, clicks int64, now time.Time) ReferrerSta
 	return st
 }
 
-// referralFact is one referral as referrerFacts scans it.
-type referralFact struct {
-	ProgramID    int64
-	RegisteredAt time.Time
-	QualifiedAt  *time.Time
-	PayoutStatus *PayoutStatus
-	AmountCents  *int64
-	BatchMonth   *string
-}
-
 // referrerFacts reads a referrer's referrals in every program, one narrow row each (the
 // referrals (referrer_id, ...) index finds them), and adds them up per program in Go: the
 // activity chart needs each sign-up's and qualification's instant placed on the program's
-// calendar, which SQL cannot do alike on both databases.
+// calendar, which SQL cannot do alike on both databases. Like the other hot reads of the
+// dashboard it runs as a prepared statement scanned with database/sql: parsing the SQL
+// and gorm's reflection cost more than the query.
 func (s *Store) referrerFacts(ctx context.Context, referrerID int64, programs []Eligibility) (map[int64]referralFacts, error) {
-	var rows []referralFact
-	err := rawScan(s.db.WithContext(ctx), &rows, `SELECT r.program_id, r.registered_at, r.qualified_at,
-			p.status AS payout_status, p.amount_cents, p.batch_month
+	rows, err := s.query(ctx, `SELECT r.program_id, r.registered_at, r.qualified_at,
+			p.status, p.amount_cents, p.batch_month
 		FROM referrals r LEFT JOIN payouts p ON p.referral_id = r.id
 		WHERE r.referrer_id = ?`, referrerID)
 	if err != nil {
 		return nil, fmt.Errorf("referrals of user %d: %w", referrerID, err)
 	}
+	defer rows.Close()
 	out := make(map[int64]referralFacts)
-	for _, r := range rows {
-		f := out[r.ProgramID]
-		f.signUps++
-		f.signedUp = append(f.signedUp, r.RegisteredAt)
-		if r.QualifiedAt != nil {
-			f.qualifiedCount++
-			f.qualified = append(f.qualified, *r.QualifiedAt)
+	for rows.Next() {
+		var (
+			programID    int64
+			registeredAt time.Time
+			qualifiedAt  *time.Time
+			status       *string
+			cents        *int64
+			batchMonth   *string
+		)
+		if err := rows.Scan(&programID, &registeredAt, &qualifiedAt, &status, &cents, &batchMonth); err != nil {
+			return nil, fmt.Errorf("referrals of user %d: %w", referrerID, err)
 		}
-		if r.PayoutStatus != nil {
-			if i := slices.IndexFunc(programs, func(e Eligibility) bool { return e.Program.ID == r.ProgramID }); i >= 0 {
-				f.credits.add(programs[i].Program, *r.PayoutStatus, *r.AmountCents, deref(r.BatchMonth))
+		f := out[programID]
+		f.signUps++
+		f.signedUp = append(f.signedUp, registeredAt)
+		if qualifiedAt != nil {
+			f.qualifiedCount++
+			f.qualified = append(f.qualified, *qualifiedAt)
+		}
+		if status != nil {
+			if i := slices.IndexFunc(programs, func(e Eligibility) bool { return e.Program.ID == programID }); i >= 0 {
+				p := programs[i].Program
+				f.credits.add(PayoutStatus(*status), *cents, deref(batchMonth), func(m string) (time.Time, error) { return s.dues.due(p, m) })
 			}
 		}
-		out[r.ProgramID] = f
+		out[programID] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("referrals of user %d: %w", referrerID, err)
 	}
 	return out, nil
 }
@@ -396,18 +403,30 @@ type friendRow struct {
 // registered_at) index serves the order), each with its first counted earning (from the
 // earnings (referral_id, occurred_at) index, one probe per row of the page).
 func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, paging Paging, now time.Time) ([]FriendRow, error) {
-	var scanned []friendRow
-	err := s.db.WithContext(ctx).Table("referrals r").
-		Select("r.id, u.name AS friend_name, r.registered_at, r.counted_cents, r.status, r.qualified_at, "+
-			"(SELECT MIN(e.occurred_at) FROM earnings e WHERE e.referral_id = r.id) AS first_earning_at, "+
-			"p.id AS payout_id, p.status AS payout_status, p.reject_reason, p.batch_month, p.decided_at, p.paid_at").
-		Joins("JOIN users u ON u.id = r.friend_id").
-		Joins("LEFT JOIN payouts p ON p.referral_id = r.id").
-		Where("r.referrer_id = ? AND r.program_id = ?", referrerID, p.ID).
-		Order("r.registered_at DESC, r.id DESC").
-		Limit(paging.Limit()).Offset(paging.Offset()).
-		Find(&scanned).Error
+	// A prepared statement scanned with database/sql (see referrerFacts).
+	res, err := s.query(ctx, `SELECT r.id, u.name, r.registered_at, r.counted_cents, r.status, r.qualified_at,
+			(SELECT MIN(e.occurred_at) FROM earnings e WHERE e.referral_id = r.id),
+			p.id, p.status, p.reject_reason, p.batch_month, p.decided_at, p.paid_at
+		FROM referrals r
+		JOIN users u ON u.id = r.friend_id
+		LEFT JOIN payouts p ON p.referral_id = r.id
+		WHERE r.referrer_id = ? AND r.program_id = ?
+		ORDER BY r.registered_at DESC, r.id DESC
+		LIMIT ? OFFSET ?`, referrerID, p.ID, paging.Limit(), paging.Offset())
 	if err != nil {
+		return nil, fmt.Errorf("friends of user %d in program %s: %w", referrerID, p.Slug, err)
+	}
+	defer res.Close()
+	scanned := make([]friendRow, 0, paging.Limit())
+	for res.Next() {
+		var f friendRow
+		if err := res.Scan(&f.ID, &f.FriendName, &f.RegisteredAt, &f.CountedCents, &f.Status, &f.QualifiedAt, &f.FirstEarningAt,
+			&f.PayoutID, &f.PayoutStatus, &f.RejectReason, &f.BatchMonth, &f.DecidedAt, &f.PaidAt); err != nil {
+			return nil, fmt.Errorf("friends of user %d in program %s: %w", referrerID, p.Slug, err)
+		}
+		scanned = append(scanned, f)
+	}
+	if err := res.Err(); err != nil {
 		return nil, fmt.Errorf("friends of user %d in program %s: %w", referrerID, p.Slug, err)
 	}
 	rows := make([]FriendRow, len(scanned))
@@ -431,7 +450,7 @@ func (s *Store) friendRows(ctx context.Context, referrerID int64, p Program, pag
 			PaidAt:         f.PaidAt,
 		}
 		if rows[i].Stage == StageApproved && rows[i].BatchMonth != "" {
-			if due, err := p.DueDate(rows[i].BatchMonth); err == nil {
+			if due, err := s.dues.due(p, rows[i].BatchMonth); err == nil {
 				rows[i].PayBy = &due
 			}
 		}

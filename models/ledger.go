@@ -108,7 +108,8 @@ func (s *Store) creditPipeline(ctx context.Context, referrerID int64) (CreditPip
 	}
 	var c CreditPipeline
 	for _, r := range rows {
-		c.add(Program{PayoutBusinessDays: r.PayoutBusinessDays}, r.Status, r.Cents, deref(r.BatchMonth))
+		p := Program{PayoutBusinessDays: r.PayoutBusinessDays}
+		c.add(r.Status, r.Cents, deref(r.BatchMonth), func(m string) (time.Time, error) { return s.dues.due(p, m) })
 	}
 	return c, nil
 }

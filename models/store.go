@@ -17,7 +17,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -94,6 +96,9 @@ type Store struct {
 	allowPrivateWebhooks bool
 	// installation caches InstallationID (shared by copies of the Store).
 	installation *installationCache
+	// stmts keeps the prepared statements of the hottest reads (see query).
+	stmts *stmtCache
+	dues  *dueCache
 	// payChunk is how many payouts one pay transaction takes (the constant payChunk;
 	// tests set it lower).
 	payChunk int
@@ -195,7 +200,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, installation: &installationCache{}, payChunk: payChunk, seen: &seenDaily{}, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, zones: &zoneCache{}, installation: &installationCache{}, payChunk: payChunk, seen: &seenDaily{}, stmts: &stmtCache{}, dues: &dueCache{}, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -348,4 +353,53 @@ func (e exprTime) Value() (driver.Value, error) {
 		return nil, nil
 	}
 	return *e.Time, nil
+}
+
+// stmtCache keeps prepared statements by their SQL. database/sql prepares each on a
+// connection the first time it runs there and reuses it after, so the database parses a
+// hot statement once per connection instead of once per request (for SQLite, parsing cost
+// more than running the dashboard's small queries).
+type stmtCache struct {
+	stmts sync.Map // SQL -> *sql.Stmt
+}
+
+// query runs a read through a prepared statement. query is written with ? placeholders
+// and rewritten to $1, $2, ... for PostgreSQL.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.dialect == Postgres {
+		query = dollarPlaceholders(query)
+	}
+	if st, ok := s.stmts.stmts.Load(query); ok {
+		return st.(*sql.Stmt).QueryContext(ctx, args...)
+	}
+	st, err := s.sqlDB.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		st = prev.(*sql.Stmt)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// dollarPlaceholders rewrites ? into $1, $2, ... (the queries given to query hold no ?
+// in string literals).
+func dollarPlaceholders(q string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// inList is "(?, ?, ?)" for n values, for an IN list.
+func inList(n int) string {
+	return "(" + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + ")"
 }

@@ -31,7 +31,7 @@ func signInLinkLifetime() string {
 // password (created by the marketplace) learns how to come back.
 func SignedInWithLink(u models.User) string {
 	if u.PasswordHash == "" {
-		return "You're signed in. To sign in again later, ask for a new sign-in link on the sign-in page."
+		return "You're signed in. Set a password in Settings to sign in without a link, or ask for a new sign-in link next time."
 	}
 	return "You're signed in."
 }
