@@ -1,6 +1,6 @@
 // Package tokens signs small values into URL-safe tokens and reads them back, refusing
-// any token it did not sign: the one way the app puts a value in a link that only it can
-// have written (unsubscribe links, sign-in links).
+// any token it did not sign: for values in links that only the app can have written
+// (the one-click unsubscribe links of marketing email).
 //
 // A token is gorilla/securecookie's encoding of the value (JSON), signed with
 // HMAC-SHA256 under a key of its own per purpose, derived from the session secret with
