@@ -157,17 +157,22 @@ func badRequest(format string, args ...any) error {
 	return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf(format, args...))
 }
 
+// adminPerPage is how many rows an admin list shows a page: enough to triage at a
+// glance and to bulk-approve, few enough that every list answers fast at volume (the
+// exports have every row).
+const adminPerPage = 25
+
 // pagingOf reads ?page=N; anything but a positive whole number answers 400.
 func pagingOf(query url.Values) (models.Paging, error) {
 	v := strings.TrimSpace(query.Get("page"))
 	if v == "" {
-		return models.Paging{Page: 1}, nil
+		return models.Paging{Page: 1, PerPage: adminPerPage}, nil
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
 		return models.Paging{}, badRequest("The page must be a whole number from 1, not %q.", v)
 	}
-	return models.Paging{Page: n}, nil
+	return models.Paging{Page: n, PerPage: adminPerPage}, nil
 }
 
 // pastTheEnd answers 404 for a page after the last one of a list.

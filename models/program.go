@@ -463,13 +463,14 @@ type ProgramRow struct {
 }
 
 // programRows selects programs with their counts, one subquery per count on indexed
-// columns, for a page of programs at a time.
+// columns, for a page of programs at a time; referrals are counted by the counter rows
+// the database keeps (referral_counts).
 func programRows(db *gorm.DB) *gorm.DB {
 	return db.Model(&Program{}).Select(`programs.*,
 		(SELECT COUNT(*) FROM invitations i WHERE i.program_id = programs.id) AS invited,
 		(SELECT COUNT(*) FROM invitations i WHERE i.program_id = programs.id AND i.reminded_at IS NOT NULL) AS reminded,
-		(SELECT COUNT(*) FROM referrals r WHERE r.program_id = programs.id) AS referrals,
-		(SELECT COUNT(*) FROM referrals r WHERE r.program_id = programs.id AND r.status = 'qualified') AS qualified`)
+		(SELECT COALESCE(SUM(c.n), 0) FROM referral_counts c WHERE c.program_id = programs.id) AS referrals,
+		(SELECT COALESCE(SUM(c.n), 0) FROM referral_counts c WHERE c.program_id = programs.id AND c.status = 'qualified') AS qualified`)
 }
 
 // Programs lists the programs, active ones first, then drafts, then those ended.

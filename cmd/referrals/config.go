@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 
-	"referrals/handlers"
 	"referrals/jobs"
 	"referrals/models"
 	"referrals/views"
@@ -32,6 +31,9 @@ type config struct {
 	// MarketplaceName names the marketplace on the pages and emails friends and referrers
 	// see (MARKETPLACE_NAME, default "the marketplace").
 	MarketplaceName string
+	// AllowPrivateWebhooks lets webhook endpoints be private or loopback addresses,
+	// over plain http too (WEBHOOK_ALLOW_PRIVATE=1): development and tests only.
+	AllowPrivateWebhooks bool
 }
 
 // loadConfig reads the environment (see the README's configuration table).
@@ -51,7 +53,8 @@ func loadConfig(getenv func(string) string) config {
 		WebhookSecret: getenv("WEBHOOK_SECRET"),
 		SMTPURL:       or("SMTP_URL", ""),
 		// Mid-sentence, as in "Join me on the marketplace".
-		MarketplaceName: or("MARKETPLACE_NAME", handlers.DefaultMarketplaceName),
+		MarketplaceName:      or("MARKETPLACE_NAME", views.DefaultMarketplaceName),
+		AllowPrivateWebhooks: strings.TrimSpace(getenv("WEBHOOK_ALLOW_PRIVATE")) == "1",
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -103,8 +106,9 @@ func (c config) storeOptions() (models.Options, error) {
 	return models.Options{
 		DatabaseURL: c.DatabaseURL,
 		DataDir:     c.DataDir,
-		Emails:      views.Emails{BaseURL: c.BaseURL, Marketplace: c.MarketplaceName},
 		Jobs:        queue,
+		// Every command may queue events; only serve sends them.
+		AllowPrivateWebhooks: c.AllowPrivateWebhooks,
 	}, nil
 }
 
