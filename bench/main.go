@@ -41,7 +41,6 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"referrals/models"
-	"referrals/views"
 )
 
 func main() {
@@ -196,7 +195,7 @@ func prepare(ctx context.Context, rc runConfig) (*env, time.Duration, error) {
 		cleanup()
 		return nil, 0, fmt.Errorf("migrate: %v: %s", err, out)
 	}
-	store, err := models.Open(ctx, models.Options{DatabaseURL: envValue(vars, "DATABASE_URL"), DataDir: envValue(vars, "DATA_DIR"), Emails: views.Emails{}})
+	store, err := models.Open(ctx, models.Options{DatabaseURL: envValue(vars, "DATABASE_URL"), DataDir: envValue(vars, "DATA_DIR")})
 	if err != nil {
 		cleanup()
 		return nil, 0, err

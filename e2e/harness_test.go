@@ -30,6 +30,7 @@ import (
 	"referrals/handlers"
 	"referrals/models"
 	"referrals/models/modelstest"
+	"referrals/views"
 )
 
 func TestMain(m *testing.M) { os.Exit(modelstest.Run(m)) }
@@ -66,7 +67,7 @@ func startSite(t *testing.T) *site {
 		Store:         db.Store,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       url,
-		SessionSecret: []byte("e2e-session-secret-of-at-least-32-bytes"),
+		SessionSecret: sessionSecret,
 		WebhookSecret: "e2e-webhook-secret-of-at-least-32-bytes",
 	})
 	if err != nil {
@@ -76,6 +77,28 @@ func startSite(t *testing.T) *site {
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
 	return &site{URL: url, DB: db, totp: secrets}
+}
+
+// sessionSecret is the site's session secret: it keys its signed links.
+var sessionSecret = []byte("e2e-session-secret-of-at-least-32-bytes")
+
+// writtenEmails are the outbox emails matching where, written out as the site's own
+// process sends them (with its BASE_URL).
+func (s *site) writtenEmails(t *testing.T, where string, args ...any) []models.EmailContent {
+	t.Helper()
+	emails, err := views.NewEmails(s.URL, "", sessionSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []models.EmailContent
+	for _, w := range s.DB.WrittenEmails(t, where, args...) {
+		c, err := s.DB.Store.WriteEmail(t.Context(), w.Email, emails)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // browser is one Chromium with a fresh profile.

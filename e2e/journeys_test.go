@@ -305,10 +305,7 @@ func TestAFreelancerWithoutAPasswordSignsInWithAnEmailedLink(t *testing.T) {
 	}
 	b.shoot("signin-link-sent")
 
-	var body string
-	if err := s.DB.Store.DB().QueryRow("SELECT body_text FROM emails WHERE kind = 'sign_in_link' AND recipient = 'lee@example.com'").Scan(&body); err != nil {
-		t.Fatal(err)
-	}
+	body := s.writtenEmails(t, "kind = 'sign_in_link' AND recipient = 'lee@example.com'")[0].Text
 	_, rest, ok := strings.Cut(body, s.URL)
 	if !ok {
 		t.Fatalf("no link in the email:\n%s", body)

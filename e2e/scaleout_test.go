@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,6 @@ import (
 	"referrals/jobs"
 	"referrals/jobs/jobstest"
 	"referrals/models"
-	"referrals/views"
 )
 
 // The scale-out run: three `referrals serve` processes on one PostgreSQL database behind
@@ -105,6 +105,7 @@ func TestThreeInstancesBehindHAProxyServeThroughARestartAndAKill(t *testing.T) {
 		"DATABASE_URL=" + pg.url(), "SESSION_SECRET=scaleout-session-secret-of-at-least-32-bytes",
 		"WEBHOOK_SECRET=" + scaleoutWebhookKey, "SMTP_URL=" + smtp.URL(), "BASE_URL=https://referrals.example.com",
 		"TRUSTED_PROXIES=127.0.0.1/32", "LOG_LEVEL=warn", "PATH=" + os.Getenv("PATH"),
+		"WEBHOOK_ALLOW_PRIVATE=1", // the receiver below is on loopback
 	}
 	referrals(t, env, "migrate")
 
@@ -114,13 +115,28 @@ func TestThreeInstancesBehindHAProxyServeThroughARestartAndAKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := models.Open(ctx, models.Options{DatabaseURL: pg.url(), Emails: views.Emails{BaseURL: "https://referrals.example.com"}, Jobs: queue})
+	store, err := models.Open(ctx, models.Options{DatabaseURL: pg.url(), Jobs: queue, AllowPrivateWebhooks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
 	if _, err := store.CreateProgram(ctx, models.CLIActor(), models.ProgramInput{
 		Slug: "customer-service", Name: "Customer Service referrals", Deadline: time.Now().AddDate(0, 0, 90).Format("2006-01-02"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The marketplace's webhook receiver: it counts each webhook-id it is sent.
+	var hookMu sync.Mutex
+	hooks := map[string]int{}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hookMu.Lock()
+		hooks[r.Header.Get("webhook-id")]++
+		hookMu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	if _, err := store.CreateWebhookEndpoint(ctx, models.CLIActor(), models.WebhookInput{
+		URL: receiver.URL + "/hooks", Events: []string{string(models.EventReferralRegistered), string(models.EventReferralQualified)},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -377,6 +393,28 @@ func TestThreeInstancesBehindHAProxyServeThroughARestartAndAKill(t *testing.T) {
 		t.Errorf("%d distinct emails arrived; %d are marked sent, %d sending", len(seen), sent, sending)
 	}
 
+	// Every webhook goes out once: the friends' registrations and qualifications, each
+	// with its own webhook-id (a delivery caught by the kill stays pending: never sent twice).
+	waitFor(t, 60*time.Second, "the webhooks to be delivered", func() bool {
+		var pending int64
+		db.QueryRow("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending' AND attempts = 0").Scan(&pending)
+		return pending == 0
+	})
+	var delivered, hooksPending int64
+	db.QueryRow("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'delivered'").Scan(&delivered)
+	db.QueryRow("SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'").Scan(&hooksPending)
+	hookMu.Lock()
+	for id, n := range hooks {
+		if n != 1 {
+			t.Errorf("webhook %s arrived %d times", id, n)
+		}
+	}
+	received := int64(len(hooks))
+	hookMu.Unlock()
+	if received < delivered || received > delivered+hooksPending || delivered < scaleoutFriends {
+		t.Errorf("%d distinct webhooks arrived; %d are marked delivered, %d pending", received, delivered, hooksPending)
+	}
+
 	// Sessions made on one instance were good on the others: the restarted instance and
 	// the one left untouched both served dashboards.
 	for _, in := range []*instance{apps[0], apps[2]} {
@@ -391,10 +429,10 @@ func TestThreeInstancesBehindHAProxyServeThroughARestartAndAKill(t *testing.T) {
 		return latencies[int(float64(len(latencies)-1)*p)].Round(time.Millisecond)
 	}
 	t.Logf("scale-out: %d requests in %s = %.0f req/s (%d dashboards, p50 %s, p99 %s; %d batches = %.0f events/s); "+
-		"SIGTERM at %s, stopped in %s, restarted; SIGKILL at %s: %d requests in flight, %d failed; %d events counted once; %d emails sent once",
+		"SIGTERM at %s, stopped in %s, restarted; SIGKILL at %s: %d requests in flight, %d failed; %d events counted once; %d emails and %d webhooks sent once",
 		len(logs), elapsed.Round(time.Second), float64(len(logs))/elapsed.Seconds(), dashboards, pct(0.5), pct(0.99),
 		batches, float64(accepted)/elapsed.Seconds(), termAt.Sub(started).Round(time.Second), stoppedIn.Round(100*time.Millisecond),
-		killAt.Sub(started).Round(time.Second), inFlightAtKill, failedAtKill, accepted, len(seen))
+		killAt.Sub(started).Round(time.Second), inFlightAtKill, failedAtKill, accepted, len(seen), received)
 	fmt.Printf("scale-out throughput: %.0f req/s through HAProxy to 3 instances (%d dashboards p50 %s p99 %s, %.0f events/s)\n",
 		float64(len(logs))/elapsed.Seconds(), dashboards, pct(0.5), pct(0.99), float64(accepted)/elapsed.Seconds())
 	if t.Failed() {

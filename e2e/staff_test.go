@@ -33,10 +33,7 @@ func TestStaffRolesShareTheWork(t *testing.T) {
 	}
 	owner.shoot("admin-staff-added")
 
-	var body string
-	if err := s.DB.Store.DB().QueryRow("SELECT body_text FROM emails WHERE kind = 'staff_invite' AND recipient = 'rita@example.com'").Scan(&body); err != nil {
-		t.Fatal(err)
-	}
+	body := s.writtenEmails(t, "kind = 'staff_invite' AND recipient = 'rita@example.com'")[0].Text
 	_, rest, ok := strings.Cut(body, s.URL)
 	if !ok {
 		t.Fatalf("no link in the email:\n%s", body)

@@ -159,17 +159,49 @@ func (h *Handler) adminOutbox(c echo.Context) error {
 	return render(c, http.StatusOK, views.AdminOutbox(h.page(c, "Outbox", "/admin/outbox"), m))
 }
 
-// adminEmail shows one email of the outbox with its text.
+// adminEmail shows one email of the outbox with both its parts (the HTML one framed,
+// from adminEmailHTML). An email not written out yet is shown as this process would
+// write it now.
 func (h *Handler) adminEmail(c echo.Context) error {
+	e, content, err := h.outboxEmail(c)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AdminEmail(h.page(c, content.Subject, "/admin/outbox"), views.OutboxEmail{Email: e, Content: content}, adminLocation()))
+}
+
+// adminEmailHTML is the HTML part of an outbox email, for the frame of its page (an
+// iframe sandboxed without scripts, forms or navigation): a document of its own whose
+// policy lets it run nothing and load nothing, only its inline styles apply, and only
+// our own pages may frame it.
+func (h *Handler) adminEmailHTML(c echo.Context) error {
+	_, content, err := h.outboxEmail(c)
+	if err != nil {
+		return err
+	}
+	hd := c.Response().Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+	hd.Set("X-Frame-Options", "SAMEORIGIN")
+	return c.HTMLBlob(http.StatusOK, []byte(views.HideSignInLinkTokens(content.HTML)))
+}
+
+// outboxEmail loads the email of the path with what it says: what was sent, or else
+// what this process would send now.
+func (h *Handler) outboxEmail(c echo.Context) (models.Email, models.EmailContent, error) {
 	id, err := pathID(c, "id")
 	if err != nil {
-		return err
+		return models.Email{}, models.EmailContent{}, err
 	}
-	e, err := h.store.OutboxEmail(c.Request().Context(), id)
+	ctx := c.Request().Context()
+	e, err := h.store.OutboxEmail(ctx, id)
 	if err != nil {
-		return err
+		return models.Email{}, models.EmailContent{}, err
 	}
-	return render(c, http.StatusOK, views.AdminEmail(h.page(c, e.Subject, "/admin/outbox"), e, adminLocation()))
+	if e.Written() {
+		return e, models.EmailContent{Subject: e.Subject, Text: e.BodyText, HTML: e.BodyHTML}, nil
+	}
+	content, err := h.store.WriteEmail(ctx, e, h.emails)
+	return e, content, err
 }
 
 // adminRetryEmail queues a failed email again, for an admin who checked it never arrived.

@@ -55,6 +55,9 @@ func (h *Handler) adminOverview(c echo.Context) error {
 	if m.Active, err = h.store.ActivePrograms(ctx); err != nil {
 		return err
 	}
+	if m.DisabledWebhooks, err = h.store.DisabledWebhookEndpoints(ctx); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.AdminOverview(h.page(c, "Overview", "/admin"), m))
 }
 

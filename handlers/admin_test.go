@@ -594,7 +594,7 @@ func TestAFailedEmailCanBeSentAgainOnce(t *testing.T) {
 		if _, claimed, err := db.Store.ClaimEmail(t.Context(), id); err != nil || !claimed {
 			t.Fatalf("claim email %d: %v, %v", id, claimed, err)
 		}
-		if err := db.Store.FinishEmailAttempt(t.Context(), id, models.EmailFailed, "550 mailbox unavailable"); err != nil {
+		if err := db.Store.FinishEmailAttempt(t.Context(), id, models.EmailFailed, "550 mailbox unavailable", nil); err != nil {
 			t.Fatal(err)
 		}
 

@@ -10,11 +10,18 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"referrals/docs"
 	"referrals/models"
 )
 
 // The machine API (SPEC §4) answers JSON: 200 with one result per item, in order, or an
 // error {"error": "..."} from the error handler. A body it cannot read applies nothing.
+
+// openAPI serves the OpenAPI 3.1 document of the machine API and the webhooks
+// (docs/openapi.json, embedded in the binary).
+func (h *Handler) openAPI(c echo.Context) error {
+	return c.JSONBlob(http.StatusOK, docs.OpenAPI)
+}
 
 // decodeAPIBody reads the verified body into v, or answers 400 saying what is wrong.
 func decodeAPIBody(c echo.Context, v any) error {

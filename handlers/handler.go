@@ -20,6 +20,7 @@ import (
 	"referrals/metrics"
 	"referrals/models"
 	"referrals/static"
+	"referrals/views"
 )
 
 // Options are what the web application needs from its environment.
@@ -29,7 +30,7 @@ type Options struct {
 	// BaseURL is the public address, e.g. https://referrals.example.com. Invite links
 	// start with it; https turns on Secure cookies and HSTS.
 	BaseURL string
-	// SessionSecret keys the session cookies (at least 32 bytes).
+	// SessionSecret keys the session cookies and signed links (at least 32 bytes).
 	SessionSecret []byte
 	// WebhookSecret keys the signatures of the machine API: at least 32 bytes, or empty
 	// (the API then refuses every request).
@@ -40,8 +41,8 @@ type Options struct {
 	// EmailDelivery says emails are delivered (SMTP_URL is set); without it the outbox
 	// says that they wait there.
 	EmailDelivery bool
-	// MarketplaceName names the marketplace on the pages friends and referrers see
-	// (MARKETPLACE_NAME); empty means DefaultMarketplaceName.
+	// MarketplaceName names the marketplace on the pages and in the emails friends and
+	// referrers see (MARKETPLACE_NAME); empty means views.DefaultMarketplaceName.
 	MarketplaceName string
 	// MaxInFlight bounds the pages and API calls served at once (see admit); zero picks
 	// as many as the database has connections, at most four per core.
@@ -73,6 +74,9 @@ type Handler struct {
 	// signInLinks signs and encrypts the tokens of emailed sign-in links (keys derived
 	// from the session secret).
 	signInLinks *securecookie.SecureCookie
+	// emails writes out emails as this process would send them (the outbox's preview),
+	// and reads the unsubscribe links it signs.
+	emails views.Emails
 	// inFlight holds one token per request being served (see admit).
 	inFlight  chan struct{}
 	deadlines Deadlines
@@ -83,9 +87,6 @@ type Handler struct {
 	// shareKits caches each invite link's share kit (QR code, message, share links).
 	shareKits *shareKits
 }
-
-// DefaultMarketplaceName is what pages call the marketplace when MARKETPLACE_NAME is unset.
-const DefaultMarketplaceName = "the marketplace"
 
 // New builds the web application: the router with every route, middleware and the error
 // page.
@@ -113,7 +114,7 @@ func New(opts Options) (*echo.Echo, error) {
 		webhookSecret: opts.WebhookSecret,
 		emailDelivery: opts.EmailDelivery,
 		countries:     models.Countries(),
-		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), DefaultMarketplaceName),
+		marketplace:   cmp.Or(strings.TrimSpace(opts.MarketplaceName), views.DefaultMarketplaceName),
 		shareKits:     newShareKits(),
 	}
 	h.sessionCookie = cookieName("referrals_session", h.secure)
@@ -121,6 +122,9 @@ func New(opts Options) (*echo.Echo, error) {
 		return nil, err
 	}
 	if h.signInLinks, err = newSignInLinkCodec(opts.SessionSecret); err != nil {
+		return nil, err
+	}
+	if h.emails, err = views.NewEmails(h.baseURL, h.marketplace, opts.SessionSecret); err != nil {
 		return nil, err
 	}
 	inFlight := opts.MaxInFlight

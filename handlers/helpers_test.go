@@ -37,7 +37,7 @@ func newApp(t *testing.T, db *modelstest.DB, options ...func(*handlers.Options))
 		Store:         db.Store,
 		Log:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 		BaseURL:       modelstest.BaseURL,
-		SessionSecret: []byte("test-session-secret-of-at-least-32-bytes"),
+		SessionSecret: modelstest.SessionSecret,
 		WebhookSecret: "test-webhook-secret-of-at-least-32-bytes",
 	}
 	for _, o := range options {

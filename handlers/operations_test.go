@@ -131,6 +131,8 @@ func TestMetricsCountWhatHappened(t *testing.T) {
 			{"referrals_ledger_total_cents", nil, 10000},
 			{"referrals_outbox", []string{"status", "queued"}, float64(db.Count(t, "emails", "status = 'queued'"))},
 			{"referrals_outbox", []string{"status", "failed"}, 0},
+			{"referrals_webhook_deliveries", []string{"status", "pending"}, float64(db.Count(t, "webhook_deliveries", "status = 'pending'"))},
+			{"referrals_webhook_deliveries", []string{"status", "delivered"}, 0},
 			{"referrals_jobs", []string{"kind", "deliver_email", "state", "available"}, float64(db.Count(t, "river_job", "kind = 'deliver_email' AND state = 'available'"))},
 			{"referrals_gauges_up", nil, 1},
 			{"go_sql_max_open_connections", []string{"db_name", "referrals"}, float64(db.Store.MaxConnections())},
@@ -206,11 +208,10 @@ func (b *syncBuffer) String() string {
 func TestTheLogHasOneLinePerRequestAndNoSecrets(t *testing.T) {
 	db := modelstest.SQLite(t)
 	logs := &syncBuffer{}
-	sessionSecret := "log-test-session-secret-0123456789abcdef"
+	sessionSecret := string(modelstest.SessionSecret) // it keys the emailed links too
 	webhookSecret := "log-test-webhook-secret-0123456789abcdef"
 	a := newApp(t, db, func(o *handlers.Options) {
 		o.Log = slog.New(slog.NewJSONHandler(logs, nil))
-		o.SessionSecret = []byte(sessionSecret)
 		o.WebhookSecret = webhookSecret
 	})
 	maria := a.createUser(t, models.NewUser{Email: "maria@example.com", Password: "maria's secret passphrase"})
@@ -221,8 +222,11 @@ func TestTheLogHasOneLinePerRequestAndNoSecrets(t *testing.T) {
 	b.post("/logout", nil, true)
 	// A sign-in link: asked for, opened, used.
 	b.post("/login/link", url.Values{"email": {"maria@example.com"}}, true)
-	var body string
-	db.QueryRow(t, "SELECT body_text FROM emails WHERE kind = 'sign_in_link'", []any{&body})
+	written := db.WrittenEmails(t, "kind = 'sign_in_link'")
+	if len(written) != 1 {
+		t.Fatalf("%d sign-in link emails", len(written))
+	}
+	body := written[0].Content.Text
 	link := regexp.MustCompile(`/login/link/\S+`).FindString(body)
 	token := strings.TrimPrefix(link, "/login/link/")
 	if token == "" {

@@ -22,6 +22,9 @@ func (h *Handler) routes(e *echo.Echo) {
 	e.GET("/readyz", h.readyz)
 	e.GET("/static/*", echo.WrapHandler(h.assets.Handler()))
 
+	// The machine API's description (OpenAPI 3.1): public, like the rest of the docs.
+	e.GET("/api/v1/openapi.json", h.openAPI)
+
 	// Pages and API calls have a deadline (deadline.go: pages 10 s, API 30 s, an earnings
 	// import 2 minutes), which starts before they wait for admission; past it they
 	// answer 503.
@@ -30,6 +33,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	api := e.Group("/api/v1", deadline(h.deadlines.API), h.requireSignature, h.admit)
 	api.POST("/earnings", h.apiEarnings)
 	api.POST("/freelancers", h.apiFreelancers)
+
+	// One-click unsubscribe (RFC 8058): mail providers post it from their servers, with no
+	// session and no CSRF field; the signed token in the link is the authority.
+	unsubscribe := e.Group("/unsubscribe", h.securityHeaders, h.readInput(formLimit), h.admit)
+	unsubscribe.GET("/:token", h.unsubscribePage)
+	unsubscribe.POST("/:token", h.unsubscribe)
 
 	// Web pages: security headers, small forms of text only (readInput), CSRF on every
 	// form, the session's user when signed in.
@@ -77,6 +86,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	programs := h.requirePermission(models.ManagePrograms)  // owner
 	retry := h.requirePermission(models.RetryEmails)        // owner
 	manageStaff := h.requirePermission(models.ManageStaff)  // owner
+	webhooks := h.requirePermission(models.ManageWebhooks)  // owner, reading too: addresses and delivery logs
 	staff := web.Group("/admin", h.requireStaff)
 	staff.GET("", h.adminOverview)
 	staff.GET("/payouts", h.adminPayouts)
@@ -105,6 +115,7 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.GET("/audit.csv", h.adminAuditCSV)
 	staff.GET("/outbox", h.adminOutbox)
 	staff.GET("/outbox/:id", h.adminEmail)
+	staff.GET("/outbox/:id/html", h.adminEmailHTML)
 	staff.POST("/outbox/:id/retry", h.adminRetryEmail, retry)
 	staff.GET("/earnings/import", h.earningsImportPage)
 	staff.GET("/staff", h.adminStaff, manageStaff)
@@ -112,6 +123,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.POST("/staff/:id/role", h.adminStaffRole, manageStaff)
 	staff.POST("/staff/:id/disable", h.adminDisableStaff, manageStaff)
 	staff.POST("/staff/:id/enable", h.adminEnableStaff, manageStaff)
+	staff.GET("/webhooks", h.adminWebhooks, webhooks)
+	staff.POST("/webhooks", h.adminCreateWebhook, webhooks)
+	staff.GET("/webhooks/:id", h.adminWebhook, webhooks)
+	staff.POST("/webhooks/:id/disable", h.adminDisableWebhook, webhooks)
+	staff.POST("/webhooks/:id/enable", h.adminEnableWebhook, webhooks)
+	staff.POST("/webhooks/:id/deliveries/:delivery/retry", h.adminRetryWebhookDelivery, webhooks)
 
 	// The earnings CSV upload, the one large body: read only once the staff and permission
 	// checks have passed (the file goes to a temporary file, never whole into memory).

@@ -56,13 +56,14 @@ type signInLinkClaims struct {
 	Expires int64 `json:"e"` // Unix seconds
 }
 
-// signInLinkURL is the link emailed to u, working until expires.
-func (h *Handler) signInLinkURL(u models.User, expires time.Time) string {
+// signInLinkPath is the path of the link emailed to u, working until expires; the
+// sender of the email puts its BASE_URL in front.
+func (h *Handler) signInLinkPath(u models.User, expires time.Time) string {
 	token, err := h.signInLinks.Encode(signInLinkName, signInLinkClaims{UserID: u.ID, Version: u.SessionVersion, Expires: expires.Unix()})
 	if err != nil {
 		panic("encode a sign-in link: " + err.Error()) // three integers always encode
 	}
-	return h.baseURL + "/login/link/" + token
+	return "/login/link/" + token
 }
 
 // parseSignInLinkToken checks a token's signature (in constant time) and expiry, and
@@ -87,7 +88,7 @@ func (h *Handler) requestSignInLink(c echo.Context) error {
 		form.LinkError = msg
 		return render(c, http.StatusUnprocessableEntity, views.Login(h.page(c, "Sign in", ""), form))
 	}
-	err := h.store.EmailSignInLink(c.Request().Context(), form.LinkEmail, c.RealIP(), h.signInLinkURL)
+	err := h.store.EmailSignInLink(c.Request().Context(), form.LinkEmail, c.RealIP(), h.signInLinkPath)
 	switch {
 	case errors.Is(err, models.ErrTooManyAttempts):
 		form.LinkError = "Too many sign-in links were asked for from your network. Wait 15 minutes, then try again."

@@ -32,7 +32,7 @@ func (h *Handler) renderStaff(c echo.Context, status int, m views.AdminStaffMode
 // adminAddStaff adds a member of staff, who is emailed a sign-in link.
 func (h *Handler) adminAddStaff(c echo.Context) error {
 	in := models.NewStaff{Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role")}
-	u, err := h.store.AddStaff(c.Request().Context(), h.actor(c), in, h.signInLinkURL)
+	u, err := h.store.AddStaff(c.Request().Context(), h.actor(c), in, h.signInLinkPath)
 	if fe, ok := models.AsFieldErrors(err); ok {
 		return h.renderStaff(c, http.StatusUnprocessableEntity, views.AdminStaffModel{Email: in.Email, Name: in.Name, Role: in.Role, Errors: fe})
 	}

@@ -29,7 +29,7 @@ const (
 )
 
 // DeliverEmailArgs is the job that delivers one email of the outbox. The email row holds
-// everything to send; the job only says which.
+// the facts to write it out from; the job only says which.
 type DeliverEmailArgs struct {
 	EmailID int64 `json:"email_id"`
 }
@@ -49,7 +49,9 @@ func (DeliverEmailArgs) InsertOpts() river.InsertOpts {
 //     that commits before any SMTP traffic. River gives a job to one worker at a time and
 //     there is one job per email, and the claim is a conditional update, so no two
 //     attempts ever talk to the SMTP server about one email.
-//  2. It sends, with the email's dedupe key as Message-ID (MessageID).
+//  2. It writes the email out from its facts (models.Store.WriteEmail), with this
+//     process's BASE_URL, and sends it, with the email's dedupe key in its Message-ID
+//     (MessageID). An email that cannot be written out fails for good.
 //  3. It records the outcome, only if the email is still sending:
 //     accepted -> sent; refused for good (5xx) or out of attempts -> failed with
 //     last_error; refused for now (4xx) or not reached -> queued with last_error, and
@@ -68,57 +70,77 @@ type emailWorker struct {
 	river.WorkerDefaults[DeliverEmailArgs]
 	store  *models.Store
 	mailer *Mailer
+	emails models.EmailRenderer
 	log    *slog.Logger
 }
 
 func (w *emailWorker) Work(ctx context.Context, job *river.Job[DeliverEmailArgs]) error {
-	e, claimed, err := w.store.ClaimEmail(ctx, job.Args.EmailID)
+	installation, err := w.store.InstallationID(ctx)
 	if err != nil {
 		return err // the database is unreachable: River retries later
 	}
+	e, claimed, err := w.store.ClaimEmail(ctx, job.Args.EmailID)
+	if err != nil {
+		return err
+	}
+	messageID := MessageID(e.DedupeKey, installation, w.mailer.cfg.From.Address)
 	if !claimed {
 		if e.Status != models.EmailSending {
-			return nil // sent or failed already: nothing left to do
+			return nil // sent, failed or cancelled already: nothing left to do
 		}
-		reason := fmt.Sprintf("an earlier attempt stopped while sending; the SMTP server may or may not have accepted it: look for Message-ID <%s> in its log before sending it again",
-			MessageID(e.DedupeKey, w.mailer.cfg.From.Address))
-		return w.fail(ctx, e, errors.New(reason))
+		reason := fmt.Sprintf("an earlier attempt stopped while sending; the SMTP server may or may not have accepted it: look for Message-ID <%s> in its log before sending it again", messageID)
+		return w.fail(ctx, e, nil, errors.New(reason))
 	}
 
-	err = w.mailer.Send(ctx, e)
+	content, err := w.store.WriteEmail(ctx, e, w.emails)
+	if err != nil {
+		if models.IsUnavailable(err) {
+			return w.retryLater(ctx, job, e, nil, err)
+		}
+		return w.fail(ctx, e, nil, err)
+	}
+	err = w.mailer.Send(ctx, Outgoing{Email: e, Content: content, MessageID: messageID, Date: w.store.Now()})
 	switch {
 	case err == nil:
-		if err := w.record(ctx, e.ID, models.EmailSent, ""); err != nil {
+		if err := w.record(ctx, e.ID, models.EmailSent, "", &content); err != nil {
 			return err
 		}
 		w.log.Info("email sent", "email_id", e.ID, "kind", e.Kind, "attempt", e.Attempts)
 		return nil
 	case errors.Is(err, errRefused), errors.Is(err, errUncertain):
-		return w.fail(ctx, e, err)
-	case job.Attempt >= job.MaxAttempts:
-		return w.fail(ctx, e, fmt.Errorf("gave up after %d attempts: %w", e.Attempts, err))
+		return w.fail(ctx, e, &content, err)
 	}
-	if rerr := w.record(ctx, e.ID, models.EmailQueued, err.Error()); rerr != nil {
+	return w.retryLater(ctx, job, e, &content, err)
+}
+
+// retryLater puts claimed email e back in the queue after an attempt that certainly did
+// not send it, for River to try again with its backoff; after the last attempt it fails.
+func (w *emailWorker) retryLater(ctx context.Context, job *river.Job[DeliverEmailArgs], e models.Email, content *models.EmailContent, err error) error {
+	if job.Attempt >= job.MaxAttempts {
+		return w.fail(ctx, e, content, fmt.Errorf("gave up after %d attempts: %w", e.Attempts, err))
+	}
+	if rerr := w.record(ctx, e.ID, models.EmailQueued, err.Error(), content); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	return fmt.Errorf("email %d, attempt %d: %w", e.ID, e.Attempts, err)
 }
 
 // fail marks e failed for good with err as its last_error, and tells River not to retry.
-func (w *emailWorker) fail(ctx context.Context, e models.Email, err error) error {
-	if rerr := w.record(ctx, e.ID, models.EmailFailed, err.Error()); rerr != nil {
+func (w *emailWorker) fail(ctx context.Context, e models.Email, content *models.EmailContent, err error) error {
+	if rerr := w.record(ctx, e.ID, models.EmailFailed, err.Error(), content); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	w.log.Warn("email failed", "email_id", e.ID, "kind", e.Kind, "attempts", e.Attempts, "error", err)
 	return river.JobCancel(fmt.Errorf("email %d failed: %w", e.ID, err))
 }
 
-// record writes an attempt's outcome, even when the job's context has ended.
-func (w *emailWorker) record(ctx context.Context, id int64, status models.EmailStatus, lastError string) error {
+// record writes an attempt's outcome, and what it wrote out, even when the job's
+// context has ended.
+func (w *emailWorker) record(ctx context.Context, id int64, status models.EmailStatus, lastError string, content *models.EmailContent) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	if len(lastError) > maxErrorLength {
 		lastError = strings.ToValidUTF8(lastError[:maxErrorLength], "") + "…"
 	}
-	return w.store.FinishEmailAttempt(ctx, id, status, lastError)
+	return w.store.FinishEmailAttempt(ctx, id, status, lastError, content)
 }

@@ -69,6 +69,16 @@ func (q *Queue) EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64)
 	return err
 }
 
+// EnqueueWebhooks schedules webhook deliveries as part of tx, in one statement.
+func (q *Queue) EnqueueWebhooks(ctx context.Context, tx *sql.Tx, deliveries []models.WebhookJob) error {
+	params := make([]river.InsertManyParams, len(deliveries))
+	for i, d := range deliveries {
+		params[i] = river.InsertManyParams{Args: DeliverWebhookArgs{DeliveryID: d.DeliveryID, Generation: d.Generation}}
+	}
+	_, err := q.inserter.InsertManyTx(ctx, tx, params)
+	return err
+}
+
 // Migrate applies River's pending migrations to db; River records its own versions, so
 // a second run applies none. The Store runs it with its own migrations (Store.Migrate),
 // under the same lock on PostgreSQL.

@@ -29,7 +29,13 @@ func TestMain(m *testing.M) { os.Exit(modelstest.Run(m)) }
 // (nil: SMTP not configured).
 func startRunner(t *testing.T, store *models.Store, srv *jobstest.SMTPServer) *jobs.Runner {
 	t.Helper()
-	cfg := jobs.Config{Store: store, Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	return startRunnerWith(t, store, srv, modelstest.Emails(t))
+}
+
+// startRunnerWith is startRunner for a process whose emails are written by emails.
+func startRunnerWith(t *testing.T, store *models.Store, srv *jobstest.SMTPServer, emails views.Emails) *jobs.Runner {
+	t.Helper()
+	cfg := jobs.Config{Store: store, Emails: emails, Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if srv != nil {
 		cfg.Mailer = jobs.NewMailer(srv.Config())
 	}
@@ -48,6 +54,16 @@ func startRunner(t *testing.T, store *models.Store, srv *jobstest.SMTPServer) *j
 		}
 	})
 	return r
+}
+
+// installation is db's installation id, part of every Message-ID.
+func installation(t *testing.T, db *modelstest.DB) string {
+	t.Helper()
+	id, err := db.Store.InstallationID(context.Background())
+	if err != nil || len(id) < 16 {
+		t.Fatalf("installation id %q, %v", id, err)
+	}
+	return id
 }
 
 // waitFor waits until done holds; jobs run in the background.
@@ -164,11 +180,26 @@ func TestInvitationsAreDeliveredOnceWithTextAndHTMLParts(t *testing.T) {
 			if m.Subject != "Earn $100 for each friend you refer" {
 				t.Errorf("subject %q", m.Subject)
 			}
-			if want := jobs.MessageID(fmt.Sprintf("invitation:%d", inv.ID), jobstest.Sender); m.MessageID != want {
+			if want := jobs.MessageID(fmt.Sprintf("invitation:%d", inv.ID), installation(t, db), jobstest.Sender); m.MessageID != want {
 				t.Errorf("Message-ID %q, want %q", m.MessageID, want)
 			}
+			if ct := m.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/alternative;") {
+				t.Errorf("Content-Type %q, want multipart/alternative", ct)
+			}
+			// RFC 8058 one-click unsubscribe, to a link that names the recipient.
+			unsubscribe := strings.Trim(m.Header.Get("List-Unsubscribe"), "<>")
+			if !strings.HasPrefix(unsubscribe, modelstest.BaseURL+"/unsubscribe/") || m.Header.Get("List-Unsubscribe") != "<"+unsubscribe+">" {
+				t.Errorf("List-Unsubscribe %q", m.Header.Get("List-Unsubscribe"))
+			}
+			var uid int64
+			if err := modelstest.Emails(t).Unsubscribe.Decode(strings.TrimPrefix(unsubscribe, modelstest.BaseURL+"/unsubscribe/"), &uid); err != nil || uid != u.ID {
+				t.Errorf("the unsubscribe link of %s is for user %d (%v), want %d", u.Email, uid, err, u.ID)
+			}
+			if got := m.Header.Get("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
+				t.Errorf("List-Unsubscribe-Post %q", got)
+			}
 			for part, body := range map[string]string{"text": m.Text, "HTML": m.HTML} {
-				for _, want := range []string{"Hi " + u.Name + ",", "$500", link, "turn off marketing email"} {
+				for _, want := range []string{"Hi " + u.Name + ",", "$500", link, unsubscribe} {
 					if !strings.Contains(body, want) {
 						t.Errorf("%s part to %s lacks %q:\n%s", part, u.Email, want, body)
 					}
@@ -213,7 +244,7 @@ func TestTwoConcurrentRunnersOnOnePostgresDatabaseDeliverEachEmailOnce(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := models.Open(ctx, models.Options{DatabaseURL: db.URL, Clock: db.Clock, Emails: views.Emails{BaseURL: modelstest.BaseURL}, Jobs: queue})
+	other, err := models.Open(ctx, models.Options{DatabaseURL: db.URL, Clock: db.Clock, Jobs: queue})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,7 +341,7 @@ func TestAnInterruptedSendIsMarkedFailedRatherThanSentTwice(t *testing.T) {
 
 		waitFor(t, "the invitation is marked failed", status(t, db, models.EmailFailed))
 		e := email(t, db)
-		if want := jobs.MessageID(e.DedupeKey, jobstest.Sender); !strings.Contains(e.LastError, want) {
+		if want := jobs.MessageID(e.DedupeKey, installation(t, db), jobstest.Sender); !strings.Contains(e.LastError, want) {
 			t.Errorf("last error %q does not name Message-ID %s", e.LastError, want)
 		}
 		if e.Attempts != 1 || len(srv.Messages()) != 0 {
@@ -330,7 +361,7 @@ func TestStopLetsARunningDeliveryFinish(t *testing.T) {
 		})
 		p := openProgram(t, db)
 		freelancers(t, db, 1)
-		r, err := jobs.NewRunner(jobs.Config{Store: db.Store, Mailer: jobs.NewMailer(srv.Config()), Log: slog.New(slog.DiscardHandler)})
+		r, err := jobs.NewRunner(jobs.Config{Store: db.Store, Mailer: jobs.NewMailer(srv.Config()), Emails: modelstest.Emails(t), Log: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -413,7 +444,7 @@ func TestTheRunnerReportsEachJobsOutcome(t *testing.T) {
 	freelancers(t, db, 2)
 	var mu sync.Mutex
 	outcomes := map[string]int{}
-	r, err := jobs.NewRunner(jobs.Config{Store: db.Store, Mailer: jobs.NewMailer(srv.Config()), Log: slog.New(slog.DiscardHandler),
+	r, err := jobs.NewRunner(jobs.Config{Store: db.Store, Mailer: jobs.NewMailer(srv.Config()), Emails: modelstest.Emails(t), Log: slog.New(slog.DiscardHandler),
 		Finished: func(kind, state string) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -431,5 +462,60 @@ func TestTheRunnerReportsEachJobsOutcome(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		return outcomes["deliver_email completed"] == 2
+	})
+}
+
+func TestTheSenderWritesEmailsWithItsBaseURLAndOnlyMarketingMailCanBeLeft(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		srv := jobstest.StartSMTP(t)
+		p := openProgram(t, db)
+		u := freelancers(t, db, 1)[0]
+		// Queued by a command run without BASE_URL, as it were: nothing in the outbox
+		// names an address yet.
+		invite(t, db, p)
+		if err := db.Store.EmailSignInLink(ctx, u.Email, "192.0.2.1", func(models.User, time.Time) string { return "/login/link/TOKEN" }); err != nil {
+			t.Fatal(err)
+		}
+		sender, err := views.NewEmails("https://referrals.example.com", "Acme Work", modelstest.SessionSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		startRunnerWith(t, db.Store, srv, sender)
+		waitFor(t, "both emails are sent", func() bool { return db.Count(t, "emails", "status = 'sent'") == 2 })
+
+		byKind := map[string]jobstest.Message{}
+		for _, m := range srv.Messages() {
+			if strings.Contains(m.Subject, "sign-in") {
+				byKind["sign_in_link"] = m
+			} else {
+				byKind["invitation"] = m
+			}
+		}
+		inv, link := byKind["invitation"], byKind["sign_in_link"]
+		for kind, m := range byKind {
+			if ct := m.Header.Get("Content-Type"); !strings.HasPrefix(ct, "multipart/alternative;") || m.Text == "" || m.HTML == "" {
+				t.Errorf("%s: %s with text %d and HTML %d bytes; want both parts", kind, ct, len(m.Text), len(m.HTML))
+			}
+			if strings.Contains(m.Text+m.HTML, "referrals.test") || strings.Contains(m.Text+m.HTML, "localhost") {
+				t.Errorf("%s links to another address than the sender's", kind)
+			}
+		}
+		if !strings.Contains(inv.Text, "https://referrals.example.com/r/") || !strings.Contains(inv.HTML, `href="https://referrals.example.com/r/`) {
+			t.Errorf("the invite link does not start with the sender's BASE_URL:\n%s", inv.Text)
+		}
+		if !strings.HasPrefix(inv.Header.Get("List-Unsubscribe"), "<https://referrals.example.com/unsubscribe/") || inv.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+			t.Errorf("invitation: List-Unsubscribe %q, -Post %q", inv.Header.Get("List-Unsubscribe"), inv.Header.Get("List-Unsubscribe-Post"))
+		}
+		if !strings.Contains(link.Text, "https://referrals.example.com/login/link/TOKEN") {
+			t.Errorf("the sign-in link does not start with the sender's BASE_URL:\n%s", link.Text)
+		}
+		if _, ok := link.Header["List-Unsubscribe"]; ok || link.Header.Get("List-Unsubscribe-Post") != "" || strings.Contains(link.Text+link.HTML, "nsubscribe") {
+			t.Errorf("a transactional email offers to unsubscribe: %v", link.Header)
+		}
+		// The outbox keeps what went out.
+		if n := db.Count(t, "emails", "status = 'sent' AND subject <> '' AND body_html LIKE '%Acme Work%'"); n != 2 {
+			t.Errorf("%d sent emails keep their content, want 2", n)
+		}
 	})
 }

@@ -20,12 +20,19 @@ type Config struct {
 	// Mailer delivers the outbox; nil (SMTP_URL unset) leaves emails queued in the
 	// outbox, their delivery jobs waiting for a process that can send.
 	Mailer *Mailer
+	// Emails writes out each email as it is sent (views.Emails, with this process's
+	// BASE_URL); required with a Mailer.
+	Emails models.EmailRenderer
 	// Log receives River's and the workers' messages; nil means slog.Default().
 	Log *slog.Logger
 	// Finished, when set, hears of each job attempt this process ends: the job's kind
 	// and the state it was left in (completed, retryable, discarded, cancelled, or
 	// scheduled when it snoozed). For metrics; it must not block.
 	Finished func(kind, state string)
+	// WebhookTimeout bounds one webhook attempt (zero: 10 s) and WebhookFirstRetry is
+	// the wait before the first retry (zero: 30 s); tests shorten them.
+	WebhookTimeout    time.Duration
+	WebhookFirstRetry time.Duration
 }
 
 // emailWorkers is how many emails one process sends at once.
@@ -69,9 +76,13 @@ func NewRunner(cfg Config) (*Runner, error) {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &remindersWorker{store: store, log: cfg.Log})
-	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}}
+	river.AddWorker(workers, newWebhookWorker(store, cfg.WebhookTimeout, cfg.WebhookFirstRetry, cfg.Log))
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 1}, webhookQueue: {MaxWorkers: webhookWorkers}}
 	if cfg.Mailer != nil {
-		river.AddWorker(workers, &emailWorker{store: store, mailer: cfg.Mailer, log: cfg.Log})
+		if cfg.Emails == nil {
+			return nil, errors.New("job runner: a mailer needs Emails to write out what it sends")
+		}
+		river.AddWorker(workers, &emailWorker{store: store, mailer: cfg.Mailer, emails: cfg.Emails, log: cfg.Log})
 		queues[emailQueue] = river.QueueConfig{MaxWorkers: emailWorkers}
 	}
 	client, err := river.NewClient(driver(store.Dialect(), db), &river.Config{

@@ -58,11 +58,20 @@ var (
 	errUncertain = errors.New("no answer from the SMTP server after the message was sent; it may have been accepted")
 )
 
-// Send hands e to the SMTP server. It returns nil once the server accepted the message,
+// Outgoing is one email as it goes out: the outbox row, its content written out for
+// this attempt, and its Message-ID.
+type Outgoing struct {
+	Email     models.Email
+	Content   models.EmailContent
+	MessageID string
+	Date      time.Time
+}
+
+// Send hands o to the SMTP server. It returns nil once the server accepted the message,
 // even if closing the connection then failed; errRefused or errUncertain (wrapped) as
 // described there; and any other error when the server certainly did not accept it.
-func (m *Mailer) Send(ctx context.Context, e models.Email) error {
-	msg, err := m.message(e)
+func (m *Mailer) Send(ctx context.Context, o Outgoing) error {
+	msg, err := m.message(o)
 	if err != nil {
 		return fmt.Errorf("%w: %w", errRefused, err)
 	}
@@ -106,23 +115,28 @@ func (m *Mailer) options() []mail.Option {
 	return opts
 }
 
-// message writes e out as a MIME message: a plain-text part and, when the email has
-// one, its HTML alternative.
-func (m *Mailer) message(e models.Email) (*mail.Msg, error) {
+// message writes o out as a MIME message: multipart/alternative with the plain-text
+// part and, when the email has one, its HTML alternative. A marketing email carries
+// the one-click unsubscribe headers of RFC 2369 and RFC 8058.
+func (m *Mailer) message(o Outgoing) (*mail.Msg, error) {
 	msg := mail.NewMsg()
 	msg.FromMailAddress(&m.cfg.From)
-	if err := msg.To(e.Recipient); err != nil {
-		return nil, fmt.Errorf("recipient %q: %w", e.Recipient, err)
+	if err := msg.To(o.Email.Recipient); err != nil {
+		return nil, fmt.Errorf("recipient %q: %w", o.Email.Recipient, err)
 	}
-	msg.Subject(e.Subject)
-	msg.SetMessageIDWithValue(MessageID(e.DedupeKey, m.cfg.From.Address))
-	msg.SetDateWithValue(e.CreatedAt)
+	msg.Subject(o.Content.Subject)
+	msg.SetMessageIDWithValue(o.MessageID)
+	msg.SetDateWithValue(o.Date)
 	msg.SetUserAgent("Referrals")
 	// RFC 3834: automatic replies (out of office) should not answer it.
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
-	msg.SetBodyString(mail.TypeTextPlain, e.BodyText)
-	if e.BodyHTML != "" {
-		msg.AddAlternativeString(mail.TypeTextHTML, e.BodyHTML)
+	if o.Content.Unsubscribe != "" {
+		msg.SetGenHeader("List-Unsubscribe", "<"+o.Content.Unsubscribe+">")
+		msg.SetGenHeader("List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
+	}
+	msg.SetBodyString(mail.TypeTextPlain, o.Content.Text)
+	if o.Content.HTML != "" {
+		msg.AddAlternativeString(mail.TypeTextHTML, o.Content.HTML)
 	}
 	return msg, nil
 }
@@ -131,11 +145,13 @@ func (m *Mailer) message(e models.Email) (*mail.Msg, error) {
 var idLeft = regexp.MustCompile(`^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)*$`)
 
 // MessageID is the Message-ID (without angle brackets) of the email with dedupeKey, sent
-// from the address from. It is the dedupe key itself (":" written as "."), so every
-// attempt at one email carries the same Message-ID: the SMTP server's log tells whether
-// it was accepted, and mail systems recognise a duplicate. Keys of any other shape are
-// hex-encoded behind a "=", which the first form never starts with.
-func MessageID(dedupeKey, from string) string {
+// by the installation with that id (models.Store.InstallationID) from the address from.
+// It is the dedupe key itself (":" written as "."), so every attempt at one email
+// carries the same Message-ID: the SMTP server's log tells whether it was accepted, and
+// mail systems recognise a duplicate. The installation id keeps it apart from the same
+// key of another installation (every database has an invitation:1). Keys of any other
+// shape are hex-encoded behind a "=", which the first form never starts with.
+func MessageID(dedupeKey, installation, from string) string {
 	left := strings.ReplaceAll(dedupeKey, ":", ".")
 	if !idLeft.MatchString(dedupeKey) {
 		left = fmt.Sprintf("=%x", dedupeKey)
@@ -144,5 +160,5 @@ func MessageID(dedupeKey, from string) string {
 	if at := strings.LastIndexByte(from, '@'); at >= 0 && at < len(from)-1 {
 		domain = from[at+1:]
 	}
-	return left + ".referrals@" + domain
+	return left + "." + installation + ".referrals@" + domain
 }

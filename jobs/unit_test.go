@@ -26,18 +26,22 @@ func TestRemindersRunDailyAtTheSameHour(t *testing.T) {
 	}
 }
 
-func TestMessageIDIsTheDedupeKey(t *testing.T) {
+func TestMessageIDIsTheDedupeKeyOfThisInstallation(t *testing.T) {
+	const inst = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 	for key, want := range map[string]string{
-		"invitation:12":   "invitation.12.referrals@example.com",
-		"friend_joined:7": "friend_joined.7.referrals@example.com",
-		"odd key <x>@y":   "=6f6464206b6579203c783e4079.referrals@example.com",
-		"invitation.12":   "=696e7669746174696f6e2e3132.referrals@example.com", // not the same as invitation:12
+		"invitation:12":   "invitation.12." + inst + ".referrals@example.com",
+		"friend_joined:7": "friend_joined.7." + inst + ".referrals@example.com",
+		"odd key <x>@y":   "=6f6464206b6579203c783e4079." + inst + ".referrals@example.com",
+		"invitation.12":   "=696e7669746174696f6e2e3132." + inst + ".referrals@example.com", // not the same as invitation:12
 	} {
-		if got := MessageID(key, "Referrals@example.com"); got != want {
+		if got := MessageID(key, inst, "Referrals@example.com"); got != want {
 			t.Errorf("MessageID(%q) = %q, want %q", key, got, want)
 		}
 	}
-	if got := MessageID("reminder:3", "nobody"); got != "reminder.3.referrals@referrals.invalid" {
+	if got := MessageID("reminder:3", inst, "nobody"); got != "reminder.3."+inst+".referrals@referrals.invalid" {
 		t.Errorf("without a sender domain: %q", got)
+	}
+	if MessageID("invitation:1", inst, "a@b.c") == MessageID("invitation:1", "another0installation", "a@b.c") {
+		t.Error("two installations give their first invitation the same Message-ID")
 	}
 }

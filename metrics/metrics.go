@@ -1,8 +1,8 @@
 // Package metrics is what an operator measures the service by, in Prometheus' terms:
 // request counts and latencies by route, the admission queue, sign-in failures and
 // rate-limit refusals, job outcomes, and gauges read from the database on scrape (payouts
-// and their amounts by status, the outbox, the ledger, the job queue, the connection
-// pool), plus the Go runtime's own families. They are served, with net/http/pprof, on a
+// and their amounts by status, the outbox, webhook deliveries, the ledger, the job queue,
+// the connection pool), plus the Go runtime's own families. They are served, with net/http/pprof, on a
 // listener of their own (METRICS_ADDR), never on the public one.
 package metrics
 

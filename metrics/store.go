@@ -22,7 +22,8 @@ const gaugeTTL = 10 * time.Second
 const gaugeTimeout = 5 * time.Second
 
 // Watch adds the database's figures: its connection pool's statistics (go_sql_*), and
-// the payouts, outbox, ledger and job queue read on scrape, at most every gaugeTTL.
+// the payouts, outbox, webhook deliveries, ledger and job queue read on scrape, at most
+// every gaugeTTL.
 func (m *Metrics) Watch(store *models.Store, log *slog.Logger) {
 	m.registry.MustRegister(
 		collectors.NewDBStatsCollector(store.DB(), "referrals"),
@@ -37,6 +38,8 @@ var (
 		"What the payouts of each status add up to, in cents.", []string{"status"}, nil)
 	outboxDesc = prometheus.NewDesc("referrals_outbox",
 		"Emails in the outbox by delivery status.", []string{"status"}, nil)
+	webhooksDesc = prometheus.NewDesc("referrals_webhook_deliveries",
+		"Webhook deliveries (one event to one endpoint) by status; pending is the backlog.", []string{"status"}, nil)
 	ledgerEntriesDesc = prometheus.NewDesc("referrals_ledger_entries",
 		"Entries in the ledger.", nil, nil)
 	ledgerCentsDesc = prometheus.NewDesc("referrals_ledger_total_cents",
@@ -60,7 +63,7 @@ type storeCollector struct {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{payoutsDesc, payoutCentsDesc, outboxDesc, ledgerEntriesDesc, ledgerCentsDesc, jobsDesc, gaugeErrorDesc} {
+	for _, d := range []*prometheus.Desc{payoutsDesc, payoutCentsDesc, outboxDesc, webhooksDesc, ledgerEntriesDesc, ledgerCentsDesc, jobsDesc, gaugeErrorDesc} {
 		ch <- d
 	}
 }
@@ -86,6 +89,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for _, s := range models.EmailStatuses() {
 		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(c.gauges.Emails[s]), string(s))
+	}
+	for _, s := range models.WebhookDeliveryStatuses() {
+		ch <- prometheus.MustNewConstMetric(webhooksDesc, prometheus.GaugeValue, float64(c.gauges.Webhooks[s]), string(s))
 	}
 	ch <- prometheus.MustNewConstMetric(ledgerEntriesDesc, prometheus.GaugeValue, float64(c.gauges.LedgerEntries))
 	ch <- prometheus.MustNewConstMetric(ledgerCentsDesc, prometheus.GaugeValue, float64(c.gauges.LedgerCents))

@@ -150,7 +150,7 @@ func (n NewStaff) Validate() FieldErrors {
 }
 
 // AddStaff creates a member of staff without a password and emails them a sign-in link
-// (link writes it, working until expires), in one transaction: they sign in with it, set
+// (link writes its path, working until expires; the sender puts its BASE_URL in front), in one transaction: they sign in with it, set
 // up two-factor sign-in, and may then set a password. An email already in use is a field
 // error. Owners only. Audited.
 func (s *Store) AddStaff(ctx context.Context, actor Actor, in NewStaff, link func(u User, expires time.Time) string) (User, error) {
@@ -172,7 +172,7 @@ func (s *Store) AddStaff(ctx context.Context, actor Actor, in NewStaff, link fun
 			return err
 		}
 		expires := now.Add(SignInLinkTTL)
-		return s.queueEmail(tx, fmt.Sprintf("staff_invite:%d", u.ID), EmailMessage{Kind: EmailStaffInvite, To: u, Link: link(u, expires), Expires: expires})
+		return s.queueEmail(tx, fmt.Sprintf("staff_invite:%d", u.ID), EmailMessage{Kind: EmailStaffInvite, To: u, LinkPath: link(u, expires), Expires: expires})
 	})
 	return u, err
 }

@@ -73,7 +73,7 @@ func TestOutboxListsEmailsWithoutBodiesAndShowsOne(t *testing.T) {
 			t.Errorf("sent: %d", p.Total)
 		}
 		e, err := db.Store.OutboxEmail(ctx, page.Items[0].ID)
-		if err != nil || e.BodyText == "" || e.Recipient != "maria@example.com" {
+		if err != nil || e.Facts == nil || e.Recipient != "maria@example.com" {
 			t.Errorf("email %+v, %v", e, err)
 		}
 		counts, _, _ := db.Store.OutboxCounts(ctx)

@@ -425,8 +425,14 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 
 		emails := make([]queuedEmail, len(payouts))
 		events := make([]auditRecord, len(payouts))
+		hooks := make([]outgoingEvent, len(payouts))
 		for i, p := range payouts {
 			referrer := referrers[p.ReferrerID]
+			hooks[i] = newEvent(EventPayoutPaid, payoutTarget(p.ID), PayoutPaidData{
+				PayoutID: p.ID, ReferralID: p.ReferralID, Program: programs[p.ProgramID].Slug, ReferrerEmail: referrer.Email,
+				AmountCents: p.AmountCents, FeeCents: 0, LedgerReference: payoutTarget(p.ID), BatchMonth: deref(p.BatchMonth),
+				PaidAt: webhookTime(now),
+			})
 			emails[i] = queuedEmail{dedupeKey: fmt.Sprintf("credit_paid:%d", p.ID), msg: EmailMessage{
 				Kind: EmailCreditPaid, To: referrer, Program: programs[p.ProgramID], FriendName: p.FriendName, AmountCents: p.AmountCents,
 			}}
@@ -435,6 +441,9 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 			}}
 			out = append(out, PaidPayout{PayoutID: p.ID, ReferrerEmail: referrer.Email, FriendName: p.FriendName,
 				AmountCents: p.AmountCents, LedgerEntryID: entryOf[p.ID]})
+		}
+		if err := s.queueWebhooks(tx, hooks); err != nil {
+			return err
 		}
 		if err := s.queueEmails(tx, emails); err != nil {
 			return err

@@ -2,15 +2,17 @@ package models_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"referrals/jobs"
 	"referrals/models"
 	"referrals/models/modelstest"
-	"referrals/views"
 )
 
 // approvedInMarch creates n payouts for new friends of maria's and approves them now
@@ -96,7 +98,8 @@ func TestPayBatchCreditsEachApprovedPayoutOnce(t *testing.T) {
 		if desc != "Referral bonus - Friend Number1" || fee != 0 || !created.Equal(db.Clock.Now()) {
 			t.Errorf("ledger entry: %q, fee %d, at %v", desc, fee, created)
 		}
-		if n := db.Count(t, "emails", "kind = 'credit_paid' AND recipient = 'maria@example.com' AND subject LIKE '%$100.00%'"); n != 3 {
+		if n := db.CountWritten(t, func(e modelstest.WrittenEmail) bool { return strings.Contains(e.Content.Subject, "$100.00") },
+			"kind = 'credit_paid' AND recipient = 'maria@example.com'"); n != 3 {
 			t.Errorf("%d credit-paid emails to maria, want 3", n)
 		}
 		for _, f := range []modelstest.Fixture{stillPending, rejected, april} {
@@ -122,40 +125,49 @@ func TestPayBatchCreditsEachApprovedPayoutOnce(t *testing.T) {
 	})
 }
 
-// failingEmails renders emails like the real renderer until it has written `after`
-// "credit paid" emails, then fails: a pay run that breaks between two payouts.
-type failingEmails struct {
-	views.Emails
+// failingJobs queues email deliveries like the real queue until it has queued `after`
+// of them, then fails: a pay run that breaks between two payouts (or, with onFail, is
+// stopped there).
+type failingJobs struct {
+	models.Jobs
 	mu     sync.Mutex
 	after  int
 	onFail func()
 }
 
-func (f *failingEmails) RenderEmail(msg models.EmailMessage) (models.EmailContent, error) {
-	if msg.Kind == models.EmailCreditPaid {
-		f.mu.Lock()
-		defer f.mu.Unlock()
-		if f.after == 0 {
-			if f.onFail != nil {
-				f.onFail()
-				return f.Emails.RenderEmail(msg)
-			}
-			return models.EmailContent{}, errors.New("mail renderer crashed")
+func (f *failingJobs) EnqueueEmails(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(ids) > f.after {
+		if f.onFail != nil {
+			f.onFail()
+			return f.Jobs.EnqueueEmails(ctx, tx, ids)
 		}
-		f.after--
+		return errors.New("job queue crashed")
 	}
-	return f.Emails.RenderEmail(msg)
+	f.after -= len(ids)
+	return f.Jobs.EnqueueEmails(ctx, tx, ids)
 }
 
-// storeWith opens a second Store on db's database with another email renderer.
-func storeWith(t *testing.T, db *modelstest.DB, emails models.EmailRenderer) *models.Store {
+// storeWith opens a second Store on db's database with another job queue.
+func storeWith(t *testing.T, db *modelstest.DB, queue models.Jobs) *models.Store {
 	t.Helper()
-	s, err := models.Open(context.Background(), models.Options{DatabaseURL: db.URL, DataDir: db.DataDir, Clock: db.Clock, Emails: emails})
+	s, err := models.Open(context.Background(), models.Options{DatabaseURL: db.URL, DataDir: db.DataDir, Clock: db.Clock, Jobs: queue})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// realQueue is the job queue of db's database.
+func realQueue(t *testing.T, db *modelstest.DB) models.Jobs {
+	t.Helper()
+	q, err := jobs.NewQueue(db.Store.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
 
 func TestPayRunKilledMidwayThenRerunPaysEachPayoutOnce(t *testing.T) {
@@ -165,9 +177,9 @@ func TestPayRunKilledMidwayThenRerunPaysEachPayoutOnce(t *testing.T) {
 		march := approvedInMarch(t, db, 5)
 		db.Clock.Set(time.Date(2019, 4, 3, 18, 0, 0, 0, time.UTC))
 
-		// Two payouts per transaction; the fourth email fails: the first chunk (two
+		// Two payouts per transaction; the fourth email's delivery job fails: the first chunk (two
 		// payouts) has committed, the second breaks midway and is undone whole.
-		broken := storeWith(t, db, &failingEmails{Emails: views.Emails{BaseURL: modelstest.BaseURL}, after: 3})
+		broken := storeWith(t, db, &failingJobs{Jobs: realQueue(t, db), after: 3})
 		broken.SetPayChunk(2)
 		res, err := broken.PayBatch(ctx, admin, "2019-03")
 		if err == nil {
@@ -200,7 +212,7 @@ func TestPayRunCancelledInsideAPaymentLosesNothing(t *testing.T) {
 		defer cancel()
 		// One payout per transaction; the process is stopped while the second payment's
 		// transaction is open.
-		broken := storeWith(t, db, &failingEmails{Emails: views.Emails{BaseURL: modelstest.BaseURL}, after: 1, onFail: cancel})
+		broken := storeWith(t, db, &failingJobs{Jobs: realQueue(t, db), after: 1, onFail: cancel})
 		broken.SetPayChunk(1)
 		res, err := broken.PayBatch(ctx, admin, "2019-03")
 		if !errors.Is(err, context.Canceled) {

@@ -2,7 +2,7 @@ package models
 
 import (
 	"context"
-	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,23 +50,34 @@ const (
 	EmailSent    EmailStatus = "sent"
 	// EmailFailed will not be tried again; LastError says why.
 	EmailFailed EmailStatus = "failed"
+	// EmailCancelled will not be sent: a marketing email whose recipient unsubscribed
+	// before it went out.
+	EmailCancelled EmailStatus = "cancelled"
 )
 
 // EmailStatuses lists every status, in delivery order.
 func EmailStatuses() []EmailStatus {
-	return []EmailStatus{EmailQueued, EmailSending, EmailSent, EmailFailed}
+	return []EmailStatus{EmailQueued, EmailSending, EmailSent, EmailFailed, EmailCancelled}
 }
 
 // Email is one message in the outbox. Its dedupe key is unique, so whatever causes it
 // twice queues it once.
+//
+// An email is queued as facts (its kind, recipient, program and EmailMessage's own
+// fields in Facts) and written out only when it is sent, by the process that sends it,
+// so its links start with that process's BASE_URL. Subject and bodies are what the last
+// attempt wrote out: empty until then. Emails queued by the first release have no facts
+// (nil) and were written out when queued.
 type Email struct {
 	ID        int64
 	UserID    *int64
+	ProgramID *int64
 	Recipient string
 	Kind      EmailKind
 	Subject   string
 	BodyText  string
 	BodyHTML  string
+	Facts     *string
 	DedupeKey string
 	Status    EmailStatus
 	Attempts  int
@@ -75,24 +86,31 @@ type Email struct {
 	SentAt    *time.Time
 }
 
+// Written reports whether the email holds the content an attempt wrote out (or the
+// first release wrote when it was queued).
+func (e Email) Written() bool { return e.Subject != "" }
+
 // EmailMessage is what an email says, before it is written out: its kind, its recipient
-// and the facts its template needs. Fields a kind does not use stay zero.
+// and the facts its template needs. Fields a kind does not use stay zero. The fields
+// with a JSON name are the facts kept in the outbox until it is sent; the recipient
+// and the program are kept by id and read again then.
 type EmailMessage struct {
-	Kind    EmailKind
-	To      User
-	Program Program
+	Kind    EmailKind `json:"-"`
+	To      User      `json:"-"`
+	Program Program   `json:"-"`
 	// InviteCode makes the invite link (invitation, reminder).
-	InviteCode string
+	InviteCode string `json:"invite_code,omitzero"`
 	// FriendName is the referred friend (joined, qualified, paid).
-	FriendName  string
-	AmountCents int64
+	FriendName  string `json:"friend_name,omitzero"`
+	AmountCents int64  `json:"amount_cents,omitzero"`
 	// DueDate is when an approved credit will be paid at the latest.
-	DueDate time.Time
+	DueDate time.Time `json:"due_date,omitzero"`
 	// Reason is why a credit was rejected.
-	Reason string
-	// Link is the signed sign-in link, and Expires when it stops working (sign-in link).
-	Link    string
-	Expires time.Time
+	Reason string `json:"reason,omitzero"`
+	// LinkPath is the path of the signed sign-in link (it starts with "/"; the sender
+	// puts its BASE_URL in front), and Expires when it stops working (sign-in link).
+	LinkPath string    `json:"link_path,omitzero"`
+	Expires  time.Time `json:"expires,omitzero"`
 }
 
 // EmailContent is an email written out.
@@ -100,18 +118,20 @@ type EmailContent struct {
 	Subject string
 	Text    string
 	HTML    string
+	// Unsubscribe is the one-click unsubscribe link (RFC 8058) of a marketing email,
+	// for its List-Unsubscribe header; empty for transactional email.
+	Unsubscribe string
 }
 
 // EmailRenderer writes out messages. The views implement it, so the models stay free of
-// templates while every email is written when it is queued, in the same transaction.
+// templates; the process that sends an email writes it out (see Store.WriteEmail).
 type EmailRenderer interface {
 	RenderEmail(EmailMessage) (EmailContent, error)
 }
 
-// queueEmail renders msg and adds it to the outbox in tx, with the job that delivers it,
-// so both exist exactly when the change that causes them commits (R13). A second email
-// with the same dedupe key is dropped, job and all, so reruns and redeliveries never
-// queue twice.
+// queueEmail adds msg to the outbox in tx, with the job that delivers it, so both exist
+// exactly when the change that causes them commits (R13). A second email with the same
+// dedupe key is dropped, job and all, so reruns and redeliveries never queue twice.
 func (s *Store) queueEmail(tx *gorm.DB, dedupeKey string, msg EmailMessage) error {
 	return s.queueEmails(tx, []queuedEmail{{dedupeKey: dedupeKey, msg: msg}})
 }
@@ -123,29 +143,33 @@ type queuedEmail struct {
 }
 
 // queueEmails is queueEmail for many messages at once: one multi-row insert of the
-// outbox rows and one of their delivery jobs, whatever their number.
+// outbox rows and one of their delivery jobs, whatever their number. Nothing is
+// written out here (the sender does that), so queueing costs a JSON encoding per email.
 func (s *Store) queueEmails(tx *gorm.DB, emails []queuedEmail) error {
 	emails = slices.DeleteFunc(slices.Clone(emails), func(e queuedEmail) bool {
 		return e.msg.Kind.Marketing() && e.msg.To.EmailOptOut // R13: no invitation or reminder to the opted out
 	})
 	now := s.Now()
-	const columns = 9
+	const columns = 11
 	return chunks(emails, func(part []queuedEmail) error {
 		args := make([]any, 0, len(part)*columns)
 		for _, e := range part {
-			content, err := s.emails.RenderEmail(e.msg)
+			facts, err := json.Marshal(e.msg)
 			if err != nil {
-				return fmt.Errorf("render %s email: %w", e.msg.Kind, err)
+				return fmt.Errorf("queue %s email: %w", e.msg.Kind, err)
 			}
-			var userID *int64
+			var userID, programID *int64
 			if e.msg.To.ID != 0 {
 				userID = &e.msg.To.ID
 			}
-			args = append(args, userID, e.msg.To.Email, string(e.msg.Kind), content.Subject, content.Text, content.HTML, e.dedupeKey, string(EmailQueued), now)
+			if e.msg.Program.ID != 0 {
+				programID = &e.msg.Program.ID
+			}
+			args = append(args, userID, programID, e.msg.To.Email, string(e.msg.Kind), "", "", "", string(facts), e.dedupeKey, string(EmailQueued), now)
 		}
 		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
 		var ids []int64
-		err := rawScan(tx, &ids, "INSERT INTO emails (user_id, recipient, kind, subject, body_text, body_html, dedupe_key, status, created_at) VALUES "+
+		err := rawScan(tx, &ids, "INSERT INTO emails (user_id, program_id, recipient, kind, subject, body_text, body_html, facts, dedupe_key, status, created_at) VALUES "+
 			placeholders(len(part), slices.Repeat([]string{"?"}, columns)...)+" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", args...)
 		if err != nil {
 			return fmt.Errorf("queue %d %s emails: %w", len(part), part[0].msg.Kind, err)
@@ -154,15 +178,44 @@ func (s *Store) queueEmails(tx *gorm.DB, emails []queuedEmail) error {
 	})
 }
 
+// WriteEmail writes e out with r: its message is rebuilt from the facts kept when it
+// was queued, with the recipient and program as they are now. An email the first
+// release queued was written out then, and is returned as it was.
+func (s *Store) WriteEmail(ctx context.Context, e Email, r EmailRenderer) (EmailContent, error) {
+	if e.Facts == nil {
+		return EmailContent{Subject: e.Subject, Text: e.BodyText, HTML: e.BodyHTML}, nil
+	}
+	msg := EmailMessage{Kind: e.Kind, To: User{Email: e.Recipient}}
+	if err := json.Unmarshal([]byte(*e.Facts), &msg); err != nil {
+		return EmailContent{}, fmt.Errorf("email %d: facts: %w", e.ID, err)
+	}
+	db := s.db.WithContext(ctx)
+	if e.UserID != nil {
+		if err := db.Take(&msg.To, *e.UserID).Error; err != nil {
+			return EmailContent{}, fmt.Errorf("email %d: recipient %d: %w", e.ID, *e.UserID, err)
+		}
+	}
+	if e.ProgramID != nil {
+		if err := db.Take(&msg.Program, *e.ProgramID).Error; err != nil {
+			return EmailContent{}, fmt.Errorf("email %d: program %d: %w", e.ID, *e.ProgramID, err)
+		}
+	}
+	content, err := r.RenderEmail(msg)
+	if err != nil {
+		return EmailContent{}, fmt.Errorf("write out email %d (%s): %w", e.ID, e.Kind, err)
+	}
+	return content, nil
+}
+
 // enqueueDeliveries inserts the jobs that deliver emails ids into tx, the transaction of
 // the gorm session tx, so the jobs exist exactly when the emails are queued.
 func (s *Store) enqueueDeliveries(tx *gorm.DB, ids []int64) error {
 	if s.jobs == nil || len(ids) == 0 {
 		return nil
 	}
-	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
-	if !ok {
-		return fmt.Errorf("queue delivery of emails %v: not inside a transaction", ids)
+	sqlTx, err := sqlTxOf(tx)
+	if err != nil {
+		return fmt.Errorf("queue delivery of emails %v: %w", ids, err)
 	}
 	if err := s.jobs.EnqueueEmails(tx.Statement.Context, sqlTx, ids); err != nil {
 		return fmt.Errorf("queue delivery of emails %v: %w", ids, err)
@@ -173,15 +226,25 @@ func (s *Store) enqueueDeliveries(tx *gorm.DB, ids []int64) error {
 // ClaimEmail takes queued email id for one delivery attempt: it becomes sending and the
 // attempt is counted, in a transaction of its own that commits before anything is sent,
 // so no other attempt sends it meanwhile. claimed is false when the email was not
-// queued; the email returned then says where it is.
+// queued; the email returned then says where it is. A marketing email whose recipient
+// has opted out since it was queued is cancelled instead (R13).
 func (s *Store) ClaimEmail(ctx context.Context, id int64) (e Email, claimed bool, err error) {
 	err = s.transaction(ctx, func(tx *gorm.DB) error {
 		res := tx.Model(&Email{}).Where("id = ? AND status = ?", id, EmailQueued).
+			Where("kind NOT IN ? OR NOT EXISTS (SELECT 1 FROM users u WHERE u.id = emails.user_id AND u.email_opt_out)", marketingKinds()).
 			Updates(map[string]any{"status": EmailSending, "attempts": gorm.Expr("attempts + 1")})
 		if res.Error != nil {
 			return res.Error
 		}
 		claimed = res.RowsAffected == 1
+		if !claimed {
+			// Still queued means opted out: the only case the claim leaves out.
+			err := tx.Model(&Email{}).Where("id = ? AND status = ?", id, EmailQueued).
+				Updates(map[string]any{"status": EmailCancelled, "last_error": unsubscribedError}).Error
+			if err != nil {
+				return err
+			}
+		}
 		return tx.Take(&e, id).Error
 	})
 	if err != nil {
@@ -190,11 +253,20 @@ func (s *Store) ClaimEmail(ctx context.Context, id int64) (e Email, claimed bool
 	return e, claimed, nil
 }
 
+// unsubscribedError is why a marketing email was cancelled.
+const unsubscribedError = "The recipient unsubscribed from marketing email before it was sent."
+
+// marketingKinds are the kinds an opted-out freelancer does not get.
+func marketingKinds() []EmailKind {
+	return slices.DeleteFunc(EmailKinds(), func(k EmailKind) bool { return !k.Marketing() })
+}
+
 // FinishEmailAttempt records how a claimed email's delivery attempt ended: sent, queued
 // again for a retry, or failed for good. lastError says why it is not sent (empty once
-// sent). Only an email still sending changes, so an attempt cannot overwrite another's
-// outcome; it reports ErrEmailNotSending otherwise.
-func (s *Store) FinishEmailAttempt(ctx context.Context, id int64, status EmailStatus, lastError string) error {
+// sent); content, when the attempt wrote the email out, is kept as what was (or would
+// have been) sent. Only an email still sending changes, so an attempt cannot overwrite
+// another's outcome; it reports ErrEmailNotSending otherwise.
+func (s *Store) FinishEmailAttempt(ctx context.Context, id int64, status EmailStatus, lastError string, content *EmailContent) error {
 	changes := map[string]any{"status": status, "last_error": lastError}
 	switch status {
 	case EmailSent:
@@ -203,6 +275,9 @@ func (s *Store) FinishEmailAttempt(ctx context.Context, id int64, status EmailSt
 	case EmailQueued, EmailFailed:
 	default:
 		return fmt.Errorf("finish email %d: an attempt cannot end %s", id, status)
+	}
+	if content != nil {
+		changes["subject"], changes["body_text"], changes["body_html"] = content.Subject, content.Text, content.HTML
 	}
 	res := s.db.WithContext(ctx).Model(&Email{}).Where("id = ? AND status = ?", id, EmailSending).Updates(changes)
 	if err := rowsAffected(res, ErrEmailNotSending); err != nil {

@@ -3,12 +3,15 @@ package models_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"referrals/models"
 	"referrals/models/modelstest"
+	"referrals/views"
 )
 
 func TestEachQueuedEmailComesWithOneDeliveryJob(t *testing.T) {
@@ -68,10 +71,10 @@ func TestConcurrentAttemptsClaimAnEmailOnce(t *testing.T) {
 			t.Error("the claimed email is not sending with one attempt")
 		}
 
-		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailSent, ""); err != nil {
+		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailSent, "", nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailFailed, "late"); !errors.Is(err, models.ErrEmailNotSending) {
+		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailFailed, "late", nil); !errors.Is(err, models.ErrEmailNotSending) {
 			t.Errorf("a second outcome: %v, want ErrEmailNotSending", err)
 		}
 		e, claimed, err := db.Store.ClaimEmail(ctx, id)
@@ -88,7 +91,7 @@ func TestAFailedAttemptKeepsItsErrorUntilSent(t *testing.T) {
 		if _, _, err := db.Store.ClaimEmail(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailQueued, "451 try again later"); err != nil {
+		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailQueued, "451 try again later", nil); err != nil {
 			t.Fatal(err)
 		}
 		if db.Count(t, "emails", "status = 'queued' AND last_error = '451 try again later'") != 1 {
@@ -97,7 +100,7 @@ func TestAFailedAttemptKeepsItsErrorUntilSent(t *testing.T) {
 		if _, claimed, err := db.Store.ClaimEmail(ctx, id); err != nil || !claimed {
 			t.Fatalf("second claim: %v %v", claimed, err)
 		}
-		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailSent, ""); err != nil {
+		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailSent, "", nil); err != nil {
 			t.Fatal(err)
 		}
 		if db.Count(t, "emails", "status = 'sent' AND attempts = 2 AND last_error = ''") != 1 {
@@ -116,7 +119,7 @@ func TestAFailedEmailCanBeQueuedAgainOnce(t *testing.T) {
 		if _, _, err := db.Store.ClaimEmail(ctx, id); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailFailed, "550 no such mailbox"); err != nil {
+		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailFailed, "550 no such mailbox", nil); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.Store.RetryEmail(ctx, models.CLIActor(), id); err != nil {
@@ -135,4 +138,138 @@ func TestAFailedEmailCanBeQueuedAgainOnce(t *testing.T) {
 			t.Errorf("retrying an unknown email: %v, want ErrNotFound", err)
 		}
 	})
+}
+
+func TestAnEmailIsQueuedAsFactsAndWrittenOutBySender(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		id := queuedEmail(t, db)
+		// Nothing is written out when it is queued: the sender does it.
+		if db.Count(t, "emails", "subject = '' AND body_text = '' AND body_html = '' AND facts IS NOT NULL AND program_id IS NOT NULL") != 1 {
+			t.Fatal("the queued email is not kept as facts")
+		}
+		e, claimed, err := db.Store.ClaimEmail(ctx, id)
+		if err != nil || !claimed {
+			t.Fatalf("claim: %v %v", claimed, err)
+		}
+		sender, err := views.NewEmails("https://sender.example", "Acme Work", modelstest.SessionSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, err := db.Store.WriteEmail(ctx, e, sender)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var code string
+		if err := db.Store.DB().QueryRow("SELECT code FROM invitations").Scan(&code); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"Hi Test Person", "https://sender.example/r/" + code, "new to Acme Work", "Unsubscribe: https://sender.example/unsubscribe/"} {
+			if !strings.Contains(content.Text, want) {
+				t.Errorf("the text part lacks %q:\n%s", want, content.Text)
+			}
+		}
+		if !strings.HasPrefix(content.Unsubscribe, "https://sender.example/unsubscribe/") {
+			t.Errorf("unsubscribe link %q", content.Unsubscribe)
+		}
+		// What was sent is kept.
+		if err := db.Store.FinishEmailAttempt(ctx, id, models.EmailSent, "", &content); err != nil {
+			t.Fatal(err)
+		}
+		sent, err := db.Store.OutboxEmail(ctx, id)
+		if err != nil || sent.Subject != content.Subject || sent.BodyText != content.Text || sent.BodyHTML != content.HTML || !sent.Written() {
+			t.Errorf("the outbox keeps %+v, %v", sent, err)
+		}
+	})
+}
+
+func TestAnEmailQueuedByTheFirstReleaseIsSentAsItWasWritten(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		id := queuedEmail(t, db)
+		db.Exec(t, "UPDATE emails SET facts = NULL, subject = 'Old subject', body_text = 'old text', body_html = '<p>old</p>' WHERE id = ?", id)
+		e, err := db.Store.OutboxEmail(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Store.WriteEmail(ctx, e, modelstest.Emails(t))
+		if err != nil || c.Subject != "Old subject" || c.Text != "old text" || c.HTML != "<p>old</p>" {
+			t.Errorf("written %+v, %v; want the stored content", c, err)
+		}
+	})
+}
+
+func TestUnsubscribingCancelsQueuedMarketingEmailOnly(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		id := queuedEmail(t, db)
+		maria, err := db.Store.UserByEmail(ctx, "maria@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A transactional email to her, queued too: it must still go.
+		if err := db.Store.EmailSignInLink(ctx, maria.Email, "192.0.2.1", func(models.User, time.Time) string { return "/login/link/x" }); err != nil {
+			t.Fatal(err)
+		}
+		u, err := db.Store.Unsubscribe(ctx, maria.ID, "192.0.2.7")
+		if err != nil || !u.EmailOptOut {
+			t.Fatalf("unsubscribe: %+v, %v", u, err)
+		}
+		if db.Count(t, "users", "id = ? AND email_opt_out", maria.ID) != 1 {
+			t.Error("email_opt_out is not set")
+		}
+		if db.Count(t, "emails", "id = ? AND status = 'cancelled'", id) != 1 {
+			t.Error("the queued invitation was not cancelled")
+		}
+		if db.Count(t, "emails", "kind = 'sign_in_link' AND status = 'queued'") != 1 {
+			t.Error("the sign-in link email was cancelled too")
+		}
+		if n := db.Count(t, "audit_events", "action = 'email.unsubscribe' AND actor_id = ? AND ip = '192.0.2.7'", maria.ID); n != 1 {
+			t.Errorf("%d audit events, want 1 by maria from her address", n)
+		}
+		// Mail providers may post twice: nothing more happens.
+		if _, err := db.Store.Unsubscribe(ctx, maria.ID, "192.0.2.7"); err != nil {
+			t.Fatal(err)
+		}
+		if n := db.Count(t, "audit_events", "action = 'email.unsubscribe'"); n != 1 {
+			t.Errorf("%d audit events after a second unsubscribe, want 1", n)
+		}
+		// The delivery job finds it cancelled and sends nothing.
+		if e, claimed, err := db.Store.ClaimEmail(ctx, id); err != nil || claimed || e.Status != models.EmailCancelled {
+			t.Errorf("claiming a cancelled email: %v %v %s", claimed, err, e.Status)
+		}
+		if _, err := db.Store.Unsubscribe(ctx, maria.ID+1000, ""); !errors.Is(err, models.ErrNotFound) {
+			t.Errorf("unknown user: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestAMarketingEmailToSomeoneWhoOptedOutSinceIsCancelledNotSent(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		id := queuedEmail(t, db)
+		// The marketplace reports the opt-out (the API), not an unsubscribe link.
+		yes := true
+		db.FixtureProfile(t, models.FreelancerProfile{Email: "maria@example.com", EmailOptOut: &yes})
+		e, claimed, err := db.Store.ClaimEmail(ctx, id)
+		if err != nil || claimed || e.Status != models.EmailCancelled || e.Attempts != 0 {
+			t.Errorf("claim: %v %v, %s after %d attempts; want cancelled before any", claimed, err, e.Status, e.Attempts)
+		}
+	})
+}
+
+func TestEachDatabaseHasItsOwnInstallationID(t *testing.T) {
+	a, b := modelstest.SQLite(t), modelstest.SQLite(t)
+	ctx := context.Background()
+	idA, err := a.Store.InstallationID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idB, err := b.Store.InstallationID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(idA) != 32 || idA == idB {
+		t.Errorf("installation ids %q and %q: want two different random ids", idA, idB)
+	}
 }

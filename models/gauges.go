@@ -13,6 +13,9 @@ type Gauges struct {
 	Payouts map[PayoutStatus]PayoutTotal
 	// Emails is how many emails are in each delivery status.
 	Emails map[EmailStatus]int64
+	// Webhooks is how many webhook deliveries (one event to one endpoint) are in each
+	// status: pending is the backlog.
+	Webhooks map[WebhookDeliveryStatus]int64
 	// LedgerEntries and LedgerCents are the ledger's size and its total (amounts less
 	// fees): what has been credited to freelancers, ever.
 	LedgerEntries int64
@@ -25,11 +28,11 @@ type PayoutTotal struct {
 	Cents int64
 }
 
-// Gauges reads the operator's figures in three grouped queries (exact counts, unlike the
+// Gauges reads the operator's figures in four grouped queries (exact counts, unlike the
 // admin pages' capped ones: they run every few seconds at most).
 func (s *Store) Gauges(ctx context.Context) (Gauges, error) {
 	db := s.db.WithContext(ctx)
-	g := Gauges{Payouts: map[PayoutStatus]PayoutTotal{}, Emails: map[EmailStatus]int64{}}
+	g := Gauges{Payouts: map[PayoutStatus]PayoutTotal{}, Emails: map[EmailStatus]int64{}, Webhooks: map[WebhookDeliveryStatus]int64{}}
 	var payouts []struct {
 		Status PayoutStatus
 		N      int64
@@ -50,6 +53,16 @@ func (s *Store) Gauges(ctx context.Context) (Gauges, error) {
 	}
 	for _, e := range emails {
 		g.Emails[e.Status] = e.N
+	}
+	var hooks []struct {
+		Status WebhookDeliveryStatus
+		N      int64
+	}
+	if err := db.Table("webhook_deliveries").Select("status, COUNT(*) AS n").Group("status").Find(&hooks).Error; err != nil {
+		return g, fmt.Errorf("webhook delivery counts: %w", err)
+	}
+	for _, h := range hooks {
+		g.Webhooks[h.Status] = h.N
 	}
 	err := db.Model(&LedgerEntry{}).Select("COUNT(*), COALESCE(SUM(amount_cents - fee_cents), 0)").Row().Scan(&g.LedgerEntries, &g.LedgerCents)
 	if err != nil {

@@ -136,7 +136,7 @@ func (s *Store) decide(ctx context.Context, actor Actor, payoutID int64, status 
 		if err := s.audit(tx, actor, "payout."+decisionVerb(status), payoutTarget(payoutID), details); err != nil {
 			return err
 		}
-		return s.queueDecisionEmail(tx, out, prog)
+		return s.queueDecisionNotices(tx, out, prog)
 	})
 	if err != nil {
 		return Payout{}, fmt.Errorf("%s payout %d: %w", decisionVerb(status), payoutID, err)
@@ -144,9 +144,10 @@ func (s *Store) decide(ctx context.Context, actor Actor, payoutID int64, status 
 	return out, nil
 }
 
-// queueDecisionEmail tells the referrer what became of their credit. One per payout:
+// queueDecisionNotices tells the referrer what became of their credit (an email), and
+// the marketplace (a payout.approved or payout.rejected event). One each per payout:
 // only the first decision gets this far.
-func (s *Store) queueDecisionEmail(tx *gorm.DB, p Payout, prog Program) error {
+func (s *Store) queueDecisionNotices(tx *gorm.DB, p Payout, prog Program) error {
 	var referrer, friend User
 	if err := tx.Take(&referrer, p.ReferrerID).Error; err != nil {
 		return err
@@ -162,7 +163,20 @@ func (s *Store) queueDecisionEmail(tx *gorm.DB, p Payout, prog Program) error {
 		}
 		msg.Kind, msg.DueDate = EmailCreditApproved, due
 	}
-	return s.queueEmail(tx, fmt.Sprintf("decision:%d", p.ID), msg)
+	if err := s.queueEmail(tx, fmt.Sprintf("decision:%d", p.ID), msg); err != nil {
+		return err
+	}
+	event := newEvent(EventPayoutRejected, payoutTarget(p.ID), PayoutRejectedData{
+		PayoutID: p.ID, ReferralID: p.ReferralID, Program: prog.Slug, ReferrerEmail: referrer.Email,
+		AmountCents: p.AmountCents, Reason: p.RejectReason,
+	})
+	if p.Status == PayoutApproved {
+		event = newEvent(EventPayoutApproved, payoutTarget(p.ID), PayoutApprovedData{
+			PayoutID: p.ID, ReferralID: p.ReferralID, Program: prog.Slug, ReferrerEmail: referrer.Email,
+			AmountCents: p.AmountCents, BatchMonth: *p.BatchMonth, DueDate: msg.DueDate.Format(time.DateOnly),
+		})
+	}
+	return s.queueWebhooks(tx, []outgoingEvent{event})
 }
 
 func decisionVerb(status PayoutStatus) string {

@@ -73,7 +73,7 @@ func TestApprovalJoinsTheBatchOfTheMonthInTheProgramsTimeZone(t *testing.T) {
 		if d.DecidedByEmail == nil || *d.DecidedByEmail != "staff@example.com" {
 			t.Errorf("decided by email %v", d.DecidedByEmail)
 		}
-		if n := db.Count(t, "emails", "kind = 'credit_approved' AND body_text LIKE '%by Apr 5, 2019%'"); n != 1 {
+		if n := db.CountWritten(t, func(e modelstest.WrittenEmail) bool { return strings.Contains(e.Content.Text, "by Apr 5, 2019") }, "kind = 'credit_approved'"); n != 1 {
 			t.Errorf("%d approval emails with the due date, want 1", n)
 		}
 	})
@@ -131,7 +131,7 @@ func TestRejectionNeedsAReason(t *testing.T) {
 		if n := db.Count(t, "audit_events", "action = 'payout.reject' AND details LIKE '%second account%'"); n != 1 {
 			t.Errorf("%d audit events with the reason, want 1", n)
 		}
-		if n := db.Count(t, "emails", "kind = 'credit_rejected' AND body_text LIKE '%second account%'"); n != 1 {
+		if n := db.CountWritten(t, func(e modelstest.WrittenEmail) bool { return strings.Contains(e.Content.Text, "second account") }, "kind = 'credit_rejected'"); n != 1 {
 			t.Errorf("%d rejection emails with the reason, want 1", n)
 		}
 		if _, err := db.Store.Approve(ctx, admin, f.Payout); !errors.Is(err, models.ErrAlreadyDecided) {

@@ -202,7 +202,13 @@ func (s *Store) SignUpFriend(ctx context.Context, in FriendSignup) (SignupResult
 		res.Friend.PlusUntil = &plusUntil
 		res.Referral = &ref
 		msg := EmailMessage{Kind: EmailFriendJoined, To: referrer, Program: p, FriendName: row.Name}
-		return s.queueEmail(tx, fmt.Sprintf("friend_joined:%d", ref.ID), msg)
+		if err := s.queueEmail(tx, fmt.Sprintf("friend_joined:%d", ref.ID), msg); err != nil {
+			return err
+		}
+		return s.queueWebhooks(tx, []outgoingEvent{newEvent(EventReferralRegistered, referralTarget(ref.ID), ReferralRegisteredData{
+			ReferralID: ref.ID, Program: p.Slug, ReferrerEmail: referrer.Email, FriendEmail: row.Email,
+			FreelancerPlusUntil: webhookDate(plusUntil, p.Location()), RegisteredAt: webhookTime(now),
+		})})
 	})
 	if err != nil {
 		return SignupResult{}, err
@@ -413,16 +419,24 @@ func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program, la
 	if err := tx.Create(&payouts).Error; err != nil {
 		return fmt.Errorf("create payouts: %w", err)
 	}
-	for _, r := range refs {
+	hooks := make([]outgoingEvent, len(refs))
+	for i, r := range refs {
 		p := programs[r.ProgramID]
 		msg := EmailMessage{Kind: EmailFriendQualified, To: userByID[r.ReferrerID], Program: p,
 			FriendName: userByID[r.FriendID].Name, AmountCents: p.RewardCents}
 		if err := s.queueEmail(tx, fmt.Sprintf("friend_qualified:%d", r.ID), msg); err != nil {
 			return err
 		}
+		hooks[i] = newEvent(EventReferralQualified, referralTarget(r.ID), ReferralQualifiedData{
+			ReferralID: r.ID, Program: p.Slug, ReferrerEmail: userByID[r.ReferrerID].Email, FriendEmail: userByID[r.FriendID].Email,
+			CountedCents: r.CountedCents, QualifiedAt: webhookTime(now), PayoutID: payouts[i].ID, AmountCents: payouts[i].AmountCents,
+		})
 	}
-	return nil
+	return s.queueWebhooks(tx, hooks)
 }
+
+// referralTarget names a referral in the audit log and in event keys.
+func referralTarget(id int64) string { return fmt.Sprintf("referral:%d", id) }
 
 // markBelowThreshold keeps the below_threshold flag of the unpaid payouts (pending review
 // or approved) of these qualified referrals in step with their totals (R8): a refund that

@@ -34,8 +34,8 @@ const signInLinkIPLimit = 10
 var ErrSignInLinkUsed = errors.New("the sign-in link was already used")
 
 // EmailSignInLink emails a sign-in link to the account with this address, if there is
-// one: link writes the link for the user, working until expires. An unknown address sends
-// nothing and is not an error, so the caller answers alike and nobody learns who has an
+// one: link writes the link's path (/login/link/TOKEN) for the user, working until
+// expires (the sender puts its BASE_URL in front). An unknown address sends nothing and is not an error, so the caller answers alike and nobody learns who has an
 // account. The email is transactional (opted-out freelancers get it too) and goes at most
 // once per account per five minutes; an address asking too often gets
 // ErrTooManyAttempts, whether or not the accounts exist.
@@ -65,7 +65,7 @@ func (s *Store) EmailSignInLink(ctx context.Context, email, ip string, link func
 		}
 		expires := now.Add(SignInLinkTTL)
 		key := fmt.Sprintf("sign_in_link:%d:%d", u.ID, now.Unix()/int64(signInLinkEvery/time.Second))
-		return s.queueEmail(tx, key, EmailMessage{Kind: EmailSignInLink, To: u, Link: link(u, expires), Expires: expires})
+		return s.queueEmail(tx, key, EmailMessage{Kind: EmailSignInLink, To: u, LinkPath: link(u, expires), Expires: expires})
 	})
 }
 

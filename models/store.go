@@ -57,13 +57,14 @@ type Options struct {
 	// MaxConns bounds the PostgreSQL pool; zero picks a size for a small machine.
 	MaxConns int
 	Clock    Clock
-	// Emails writes out the emails the rules queue.
-	Emails EmailRenderer
 	// Jobs is the background job queue kept in the same database (package jobs). The
 	// Store migrates its tables with its own and queues a delivery job with each email,
 	// in the transaction that queues the email. Nil queues no jobs and migrates no job
 	// tables: for tools that never queue email.
 	Jobs Jobs
+	// AllowPrivateWebhooks lets webhook endpoints be private, loopback or link-local
+	// addresses, over plain http too (WEBHOOK_ALLOW_PRIVATE=1: development and tests).
+	AllowPrivateWebhooks bool
 	// LogQueries logs every SQL statement (development only).
 	LogQueries bool
 	// StatementTimeout, when positive, makes PostgreSQL stop any statement running
@@ -84,6 +85,8 @@ type Jobs interface {
 	Pending(ctx context.Context, db *sql.DB) (bool, error)
 	// EnqueueEmails schedules the delivery of outbox emails emailIDs as part of tx.
 	EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64) error
+	// EnqueueWebhooks schedules webhook deliveries as part of tx.
+	EnqueueWebhooks(ctx context.Context, tx *sql.Tx, deliveries []WebhookJob) error
 }
 
 // Store applies the program's rules to the database. It is safe for concurrent use.
@@ -94,8 +97,11 @@ type Store struct {
 	// sqlitePath is the embedded database's file ("" on PostgreSQL).
 	sqlitePath string
 	clock      Clock
-	emails     EmailRenderer
 	jobs       Jobs
+	// allowPrivateWebhooks: see Options.AllowPrivateWebhooks.
+	allowPrivateWebhooks bool
+	// installation caches InstallationID (shared by copies of the Store).
+	installation *installationCache
 	// stmts keeps the prepared statements of the hottest reads (see query).
 	stmts *stmtCache
 	dues  *dueCache
@@ -141,9 +147,6 @@ func DialectOf(databaseURL string) (Dialect, error) {
 
 // Open connects to the database chosen by opts.DatabaseURL. It does not migrate.
 func Open(ctx context.Context, opts Options) (*Store, error) {
-	if opts.Emails == nil {
-		return nil, errors.New("models: Options.Emails is required")
-	}
 	clock := opts.Clock
 	if clock == nil {
 		clock = SystemClock{}
@@ -209,7 +212,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		sqlDB.SetMaxIdleConns(n)
 		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, emails: opts.Emails, jobs: opts.Jobs, payChunk: payChunk, seen: &seenDaily{}, stmts: &stmtCache{}, dues: &dueCache{}}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: dialect, sqlitePath: sqlitePath, clock: clock, jobs: opts.Jobs, installation: &installationCache{}, payChunk: payChunk, seen: &seenDaily{}, stmts: &stmtCache{}, dues: &dueCache{}, allowPrivateWebhooks: opts.AllowPrivateWebhooks}
 	if err := s.Ping(ctx); err != nil {
 		sqlDB.Close()
 		return nil, err
@@ -332,6 +335,16 @@ func deref[T any](p *T) T {
 		return zero
 	}
 	return *p
+}
+
+// sqlTxOf is the database transaction of the gorm session tx, for the job queue to
+// insert its jobs into.
+func sqlTxOf(tx *gorm.DB) (*sql.Tx, error) {
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	if !ok {
+		return nil, errors.New("not inside a transaction")
+	}
+	return sqlTx, nil
 }
 
 // rowsAffected turns a conditional update that matched nothing into err.

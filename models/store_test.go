@@ -11,7 +11,6 @@ import (
 
 	"referrals/models"
 	"referrals/models/modelstest"
-	"referrals/views"
 )
 
 func TestSQLiteConnectionsHaveWALBusyTimeoutAndForeignKeys(t *testing.T) {
@@ -108,7 +107,7 @@ func assertAppendOnly(t *testing.T, db *modelstest.DB, table, set, where string)
 }
 
 func TestOpenRefusesUnknownDatabaseURL(t *testing.T) {
-	_, err := models.Open(context.Background(), models.Options{DatabaseURL: "mysql://x", Emails: views.Emails{}})
+	_, err := models.Open(context.Background(), models.Options{DatabaseURL: "mysql://x"})
 	if err == nil {
 		t.Fatal("Open accepted a mysql URL")
 	}

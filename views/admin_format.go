@@ -142,6 +142,8 @@ func EmailStatusTone(s models.EmailStatus) string {
 		return "ok"
 	case models.EmailFailed:
 		return "bad"
+	case models.EmailCancelled:
+		return "warn"
 	}
 	return ""
 }
@@ -372,6 +374,65 @@ func AuditActionLabel(action string) string {
 		return "Reminders sent"
 	}
 	return action
+}
+
+// WebhookEndpointTone is the badge tone of an endpoint's status.
+func WebhookEndpointTone(s models.WebhookEndpointStatus) string {
+	if s == models.WebhookActive {
+		return "ok"
+	}
+	return "bad"
+}
+
+// WebhookDeliveryTone is the badge tone of a delivery's status.
+func WebhookDeliveryTone(s models.WebhookDeliveryStatus) string {
+	switch s {
+	case models.WebhookDelivered:
+		return "ok"
+	case models.WebhookFailed:
+		return "bad"
+	}
+	return "info"
+}
+
+// WebhookRetryLabel is the retry button of a delivery: what it does in its status.
+func WebhookRetryLabel(s models.WebhookDeliveryStatus) string {
+	switch s {
+	case models.WebhookPending:
+		return "Retry now"
+	case models.WebhookDelivered:
+		return "Send again"
+	}
+	return "Retry"
+}
+
+// WebhookEventList names an endpoint's events: "All events" when it has every type.
+func WebhookEventList(events []models.WebhookEventType) string {
+	if len(events) == len(models.WebhookEventTypes()) {
+		return "All events"
+	}
+	names := make([]string, len(events))
+	for i, e := range events {
+		names[i] = string(e)
+	}
+	return strings.Join(names, ", ")
+}
+
+// WebhookEventDescription says when an event is sent.
+func WebhookEventDescription(t models.WebhookEventType) string {
+	switch t {
+	case models.EventReferralRegistered:
+		return "a friend signed up through an invite link (grant Freelancer Plus)"
+	case models.EventReferralQualified:
+		return "a friend reached the threshold; the credit awaits review"
+	case models.EventPayoutApproved:
+		return "a credit was approved"
+	case models.EventPayoutRejected:
+		return "a credit was rejected, with the reason"
+	case models.EventPayoutPaid:
+		return "a credit was paid (credit the referrer's account)"
+	}
+	return ""
 }
 
 // adminZone is the zone pages that span programs show times in (the default program's).

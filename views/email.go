@@ -2,31 +2,70 @@ package views
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"referrals/models"
+	"referrals/tokens"
 )
 
+// DefaultMarketplaceName names the marketplace when MARKETPLACE_NAME is not set.
+const DefaultMarketplaceName = "the marketplace"
+
 // Emails writes out the program's emails (R13): a subject, a plain-text part and an HTML
-// part. It implements models.EmailRenderer.
+// part. It implements models.EmailRenderer. The process that sends an email writes it
+// out, so its links start with that process's BaseURL.
 type Emails struct {
 	// BaseURL starts every link, e.g. https://referrals.example.com.
 	BaseURL string
-	// Marketplace is MARKETPLACE_NAME, as emails name the marketplace ("" reads "the
-	// marketplace").
+	// Marketplace is the marketplace's name (MARKETPLACE_NAME), the emails' brand.
 	Marketplace string
+	// Unsubscribe signs the one-click unsubscribe links of marketing email; handlers
+	// read them back with it.
+	Unsubscribe *tokens.Codec
+}
+
+// NewEmails makes the emails of the installation at baseURL, for the marketplace
+// (empty: DefaultMarketplaceName), with unsubscribe links signed under the session secret.
+func NewEmails(baseURL, marketplace string, sessionSecret []byte) (Emails, error) {
+	codec, err := tokens.New(sessionSecret, tokens.Unsubscribe)
+	if err != nil {
+		return Emails{}, err
+	}
+	if marketplace == "" {
+		marketplace = DefaultMarketplaceName
+	}
+	return Emails{BaseURL: strings.TrimRight(baseURL, "/"), Marketplace: marketplace, Unsubscribe: codec}, nil
+}
+
+// UnsubscribeURL is the one-click unsubscribe link of user id: it never expires, and
+// only this installation (its session secret) can have made it.
+func (e Emails) UnsubscribeURL(userID int64) (string, error) {
+	if e.Unsubscribe == nil || userID == 0 {
+		return "", errors.New("no unsubscribe link: marketing email needs a recipient with an account, and an unsubscribe key")
+	}
+	token, err := e.Unsubscribe.Encode(userID)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(e.BaseURL, "/") + "/unsubscribe/" + token, nil
 }
 
 // emailView is what both parts of an email show.
 type emailView struct {
+	// Brand names the sender at the top of the HTML part.
+	Brand     string
 	Greeting  string
 	Lines     []string
 	LinkLabel string
 	Link      string
-	// Footer explains why the email came, and how to stop program emails.
+	// Footer explains why the email came.
 	Footer string
+	// Unsubscribe is the one-click unsubscribe link of a marketing email.
+	Unsubscribe string
 }
 
 // RenderEmail writes out msg.
@@ -35,28 +74,30 @@ func (e Emails) RenderEmail(msg models.EmailMessage) (models.EmailContent, error
 	if err != nil {
 		return models.EmailContent{}, err
 	}
+	if msg.Kind.Marketing() {
+		if v.Unsubscribe, err = e.UnsubscribeURL(msg.To.ID); err != nil {
+			return models.EmailContent{}, fmt.Errorf("%s email: %w", msg.Kind, err)
+		}
+	}
 	var html bytes.Buffer
 	if err := emailHTML(subject, v).Render(context.Background(), &html); err != nil {
 		return models.EmailContent{}, err
 	}
-	return models.EmailContent{Subject: subject, Text: emailText(v), HTML: html.String()}, nil
+	return models.EmailContent{Subject: subject, Text: emailText(v), HTML: html.String(), Unsubscribe: v.Unsubscribe}, nil
 }
 
 func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
 	p := msg.Program
 	loc := p.Location()
 	base := strings.TrimRight(e.BaseURL, "/")
-	marketplace := e.Marketplace
-	if marketplace == "" {
-		marketplace = "the marketplace"
-	}
-	terms := "When a friend who is new to " + marketplace + fmt.Sprintf(" signs up through your link and earns %s from %s projects by %s, you earn a %s credit. Your friend gets %s of Freelancer Plus free.",
-		WholeMoney(p.ThresholdCents), ListWords(p.Categories), DateTime(p.Deadline, loc), WholeMoney(p.RewardCents),
+	marketplace := cmp.Or(e.Marketplace, DefaultMarketplaceName)
+	terms := fmt.Sprintf("When a friend who is new to %s signs up through your link and earns %s from %s projects by %s, you earn a %s credit. Your friend gets %s of Freelancer Plus free.",
+		marketplace, WholeMoney(p.ThresholdCents), ListWords(p.Categories), DateTime(p.Deadline, loc), WholeMoney(p.RewardCents),
 		Plural(int64(p.PerkMonths), "month", "months"))
-	marketingFooter := "You received this email because you are a Top Rated freelancer eligible for the " + p.Name +
-		" program. To stop receiving referral program emails, turn off marketing email in your account settings; we will not send you invitations or reminders again."
-	transactionalFooter := "You received this email about your account in the " + p.Name + " program."
-	v := emailView{Greeting: "Hi " + msg.To.Name + ","}
+	marketingFooter := "You received this email because you are a Top Rated freelancer on " + marketplace + ", eligible for the " + p.Name +
+		" program. Unsubscribe to stop receiving program invitations and reminders; emails about your own referrals and credits still come."
+	transactionalFooter := "You received this email about your account in the " + p.Name + " program on " + marketplace + "."
+	v := emailView{Brand: Capitalize(marketplace) + " referrals", Greeting: "Hi " + msg.To.Name + ","}
 	var subject string
 	switch msg.Kind {
 	case models.EmailInvitation:
@@ -118,7 +159,7 @@ func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
 			"Here is the link you asked for to sign in to the referral program. It works once, for " +
 				signInLinkLifetime() + ": until " + DateTime(msg.Expires, SignInLinkLocation()) + ".",
 		}
-		v.LinkLabel, v.Link = "Sign in", msg.Link
+		v.LinkLabel, v.Link = "Sign in", base+msg.LinkPath
 		v.Footer = "If you didn't ask for this, ignore this email: nobody can sign in without it."
 	case models.EmailStaffInvite:
 		subject = "You are now on the referral program's staff"
@@ -128,7 +169,7 @@ func (e Emails) compose(msg models.EmailMessage) (string, emailView, error) {
 				". You will then set up two-factor sign-in with an authenticator app, and can set a password in Settings.",
 			"If the link has expired, ask for a new one on the sign-in page.",
 		}
-		v.LinkLabel, v.Link = "Sign in", msg.Link
+		v.LinkLabel, v.Link = "Sign in", base+msg.LinkPath
 		v.Footer = "If you don't know why you got this, ignore this email: nobody can sign in without it."
 	default:
 		return "", emailView{}, fmt.Errorf("unknown email kind %q", msg.Kind)
@@ -150,5 +191,8 @@ func emailText(v emailView) string {
 		b.WriteString(v.Link + "\n\n")
 	}
 	b.WriteString("-- \n" + v.Footer + "\n")
+	if v.Unsubscribe != "" {
+		b.WriteString("\nUnsubscribe: " + v.Unsubscribe + "\n")
+	}
 	return b.String()
 }

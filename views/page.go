@@ -88,6 +88,9 @@ func navLinks(v *Viewer) []NavLink {
 		if v.May(models.ManageStaff) {
 			links = append(links, NavLink{"/admin/staff", "Staff"})
 		}
+		if v.May(models.ManageWebhooks) {
+			links = append(links, NavLink{"/admin/webhooks", "Webhooks"})
+		}
 		return links
 	}
 	return []NavLink{

@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 
-	"referrals/handlers"
 	"referrals/jobs"
 	"referrals/models"
 	"referrals/views"
@@ -34,6 +33,9 @@ type config struct {
 	// MarketplaceName names the marketplace on the pages and emails friends and referrers
 	// see (MARKETPLACE_NAME, default "the marketplace").
 	MarketplaceName string
+	// AllowPrivateWebhooks lets webhook endpoints be private or loopback addresses,
+	// over plain http too (WEBHOOK_ALLOW_PRIVATE=1): development and tests only.
+	AllowPrivateWebhooks bool
 	// MetricsAddr is where the metrics listener serves /metrics and /debug/pprof/
 	// (METRICS_ADDR); empty: no metrics listener.
 	MetricsAddr string
@@ -60,10 +62,11 @@ func loadConfig(getenv func(string) string) config {
 		WebhookSecret: getenv("WEBHOOK_SECRET"),
 		SMTPURL:       or("SMTP_URL", ""),
 		// Mid-sentence, as in "Join me on the marketplace".
-		MarketplaceName: or("MARKETPLACE_NAME", handlers.DefaultMarketplaceName),
-		MetricsAddr:     or("METRICS_ADDR", ""),
-		LogFormat:       or("LOG_FORMAT", "text"),
-		LogLevel:        or("LOG_LEVEL", "info"),
+		MarketplaceName:      or("MARKETPLACE_NAME", views.DefaultMarketplaceName),
+		AllowPrivateWebhooks: strings.TrimSpace(getenv("WEBHOOK_ALLOW_PRIVATE")) == "1",
+		MetricsAddr:          or("METRICS_ADDR", ""),
+		LogFormat:            or("LOG_FORMAT", "text"),
+		LogLevel:             or("LOG_LEVEL", "info"),
 	}
 	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -138,8 +141,9 @@ func (c config) storeOptions() (models.Options, error) {
 	return models.Options{
 		DatabaseURL: c.DatabaseURL,
 		DataDir:     c.DataDir,
-		Emails:      views.Emails{BaseURL: c.BaseURL, Marketplace: c.MarketplaceName},
 		Jobs:        queue,
+		// Every command may queue events; only serve sends them.
+		AllowPrivateWebhooks: c.AllowPrivateWebhooks,
 	}, nil
 }
 

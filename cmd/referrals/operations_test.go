@@ -13,7 +13,6 @@ import (
 
 	"referrals/models"
 	"referrals/models/modelstest"
-	"referrals/views"
 )
 
 func TestCommandsThatEmailRefuseLocalhostLinksOnPostgres(t *testing.T) {
@@ -76,7 +75,7 @@ func TestOnlyMigrateAndServeMigrate(t *testing.T) {
 		}
 	}
 	// Nothing was migrated behind the operator's back.
-	store, err := models.Open(context.Background(), models.Options{DataDir: dir, Emails: views.Emails{}})
+	store, err := models.Open(context.Background(), models.Options{DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +163,7 @@ func TestBackupIsAConsistentCopyTakenWhileWritesGoOn(t *testing.T) {
 		t.Fatal("no write happened while the backup ran; the test proves nothing")
 	}
 	// The copy is a database the app opens as it is.
-	store, err := models.Open(context.Background(), models.Options{DataDir: copyDir, Emails: views.Emails{}})
+	store, err := models.Open(context.Background(), models.Options{DataDir: copyDir})
 	if err != nil {
 		t.Fatal(err)
 	}

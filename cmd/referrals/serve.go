@@ -14,6 +14,7 @@ import (
 	"referrals/jobs"
 	"referrals/metrics"
 	"referrals/models"
+	"referrals/views"
 )
 
 // shutdownTimeout bounds how long in-flight requests and jobs may take to finish after
@@ -119,7 +120,16 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	} else {
 		c.log.Warn("SMTP_URL is not set: emails stay queued in the outbox")
 	}
-	runner, err := jobs.NewRunner(jobs.Config{Store: store, Mailer: mailer, Log: c.log, Finished: m.JobFinished})
+	if c.cfg.AllowPrivateWebhooks {
+		c.log.Warn("WEBHOOK_ALLOW_PRIVATE=1: webhooks may go to private and loopback addresses over plain http; for development only")
+	}
+	// This process sends the email, so it writes it out: links start with its BASE_URL.
+	emails, err := views.NewEmails(c.cfg.BaseURL, c.cfg.MarketplaceName, secret)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	runner, err := jobs.NewRunner(jobs.Config{Store: store, Mailer: mailer, Emails: emails, Log: c.log, Finished: m.JobFinished})
 	if err != nil {
 		return err
 	}

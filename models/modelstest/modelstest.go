@@ -31,6 +31,19 @@ import (
 // BaseURL is the address tests' emails and links use.
 const BaseURL = "http://referrals.test"
 
+// SessionSecret is the session secret of tests: it keys their signed links.
+var SessionSecret = []byte("test-session-secret-0123456789abcdef")
+
+// Emails writes out emails as a process serving BaseURL with SessionSecret does.
+func Emails(t testing.TB) views.Emails {
+	t.Helper()
+	e, err := views.NewEmails(BaseURL, "", SessionSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // Clock is a test clock: it stands still until told to move.
 type Clock struct {
 	mu  sync.Mutex
@@ -113,7 +126,7 @@ func setupSQLite() {
 		sqliteTmpl.err = err
 		return
 	}
-	store, err := models.Open(ctx, models.Options{DataDir: dir, Emails: views.Emails{BaseURL: BaseURL}, Jobs: queue})
+	store, err := models.Open(ctx, models.Options{DataDir: dir, Jobs: queue})
 	if err != nil {
 		sqliteTmpl.err = err
 		return
@@ -175,7 +188,7 @@ func setupPostgres() {
 		pg.err = err
 		return
 	}
-	store, err := models.Open(ctx, models.Options{DatabaseURL: withDatabase(pg.adminURL, pg.template), Emails: views.Emails{BaseURL: BaseURL}, Jobs: queue})
+	store, err := models.Open(ctx, models.Options{DatabaseURL: withDatabase(pg.adminURL, pg.template), Jobs: queue})
 	if err != nil {
 		pg.err = err
 		return
@@ -283,8 +296,9 @@ func open(t testing.TB, databaseURL, dataDir string) *DB {
 		DatabaseURL: databaseURL,
 		DataDir:     dataDir,
 		Clock:       clock,
-		Emails:      views.Emails{BaseURL: BaseURL},
 		Jobs:        queue,
+		// Webhook receivers in tests listen on loopback.
+		AllowPrivateWebhooks: true,
 	})
 	if err != nil {
 		t.Fatalf("open database: %v", err)
@@ -309,6 +323,65 @@ func (db *DB) Count(t testing.TB, table, where string, args ...any) int64 {
 	var n int64
 	if err := db.Store.DB().QueryRow(q, args...).Scan(&n); err != nil {
 		t.Fatalf("count %s: %v", table, err)
+	}
+	return n
+}
+
+// WrittenEmail is an email of the outbox with the content its sender writes out.
+type WrittenEmail struct {
+	Email   models.Email
+	Content models.EmailContent
+}
+
+// WrittenEmails are the outbox emails matching where (SQL with ? placeholders; "" for
+// all), in the order they were queued, written out as a process serving BaseURL sends
+// them (emails are kept as facts until then).
+func (db *DB) WrittenEmails(t testing.TB, where string, args ...any) []WrittenEmail {
+	t.Helper()
+	q := "SELECT id FROM emails"
+	if where != "" {
+		q += " WHERE " + where
+	}
+	q += " ORDER BY id"
+	if db.Store.Dialect() == models.Postgres {
+		q = numberPlaceholders(q)
+	}
+	rows, err := db.Store.DB().Query(q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	var out []WrittenEmail
+	for _, id := range ids {
+		e, err := db.Store.OutboxEmail(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Store.WriteEmail(context.Background(), e, Emails(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, WrittenEmail{Email: e, Content: c})
+	}
+	return out
+}
+
+// CountWritten counts the emails matching where whose written-out content satisfies ok.
+func (db *DB) CountWritten(t testing.TB, ok func(WrittenEmail) bool, where string, args ...any) int {
+	t.Helper()
+	n := 0
+	for _, e := range db.WrittenEmails(t, where, args...) {
+		if ok(e) {
+			n++
+		}
 	}
 	return n
 }
