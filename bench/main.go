@@ -32,6 +32,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -56,6 +57,7 @@ func main() {
 	compareRev := flag.String("compare", "", "compare the build of this git revision (A) with -bin (B) on one seeded database per -dbs, interleaved over -rounds")
 	rounds := flag.Int("rounds", 3, "with -compare, how many times each build is measured")
 	instructions := flag.Bool("instructions", false, "with -compare, also count each build's instructions per request under valgrind's callgrind (a few minutes more)")
+	phaseList := flag.String("phases", strings.Join(allPhases, ","), "the phases to measure, comma-separated: "+strings.Join(allPhases, ", ")+" (the others are skipped, and so is the run at a tenth of -scale without dashboard)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -71,6 +73,10 @@ func main() {
 	defer cancel()
 	rc := runConfig{scale: *scaleFlag, duration: *duration, bin: *bin, pgURL: *pgURL}
 	var err error
+	if rc.phases, err = parsePhases(*phaseList); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	switch {
 	case *load > 0:
 		if !set["scale"] {
@@ -103,6 +109,9 @@ func benchmark(ctx context.Context, rc runConfig, dialects []string) error {
 	var rows []result
 	for _, dialect := range dialects {
 		for _, f := range []float64{rc.scale / 10, rc.scale} {
+			if f != rc.scale && !rc.phases["dashboard"] {
+				continue // the tenth measures the dashboard only
+			}
 			fmt.Fprintf(os.Stderr, "== %s at scale %g\n", dialect, f)
 			run := rc
 			run.dialect, run.scale, run.full = models.Dialect(dialect), f, f == rc.scale
@@ -151,6 +160,24 @@ type runConfig struct {
 	pgURL    string
 	// full runs every measurement; otherwise only the dashboard (the 10x comparison).
 	full bool
+	// phases are the measurements to make (-phases); the others are skipped.
+	phases map[string]bool
+}
+
+// allPhases are the bench's measurements, in the order they run.
+var allPhases = []string{"dashboard", "queue", "admin", "ingest", "pay"}
+
+// parsePhases reads -phases: a comma-separated subset of allPhases.
+func parsePhases(list string) (map[string]bool, error) {
+	phases := map[string]bool{}
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(allPhases, p) {
+			return nil, fmt.Errorf("-phases: unknown phase %q; the phases are %s", p, strings.Join(allPhases, ", "))
+		}
+		phases[p] = true
+	}
+	return phases, nil
 }
 
 // result is one row of the table.
@@ -236,46 +263,58 @@ func measureOn(ctx context.Context, rc runConfig, e *env) (result, error) {
 	}
 	defer meter.close()
 
-	referrers, err := signInReferrers(srv.url, e.scale)
-	if err != nil {
-		return res, err
-	}
-	if res.alone, err = alone(srv.url+"/dashboard", referrers, 200); err != nil {
-		return res, err
-	}
-	fmt.Fprintf(os.Stderr, "   dashboard, one client: p50 %s\n", ms(res.alone))
-	cpu := meter.read()
-	res.dashboard = attack(ctx, srv.url+"/dashboard", referrers, rc.duration)
-	res.dashboardCPU = meter.since(cpu, res.dashboard.requests)
-	fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s; CPU per request: %s\n", clients, res.dashboard, res.dashboardCPU)
-	if err := ctx.Err(); err != nil {
-		return res, err
-	}
-	if rc.full {
-		admin, err := signIn(srv.url, adminEmail)
+	if rc.phases["dashboard"] {
+		referrers, err := signInReferrers(srv.url, e.scale)
 		if err != nil {
 			return res, err
 		}
-		if err := expectPage(srv.url+"/admin/payouts", admin, friendEmail(e.scale.oldestPending())); err != nil {
+		if res.alone, err = alone(srv.url+"/dashboard", referrers, 200); err != nil {
 			return res, err
 		}
+		fmt.Fprintf(os.Stderr, "   dashboard, one client: p50 %s\n", ms(res.alone))
 		cpu := meter.read()
-		res.queue = attack(ctx, srv.url+"/admin/payouts", []string{admin}, rc.duration)
-		res.queueCPU = meter.since(cpu, res.queue.requests)
-		fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, res.queueCPU)
-		if res.admin, res.export, err = measureAdmin(ctx, srv, meter, admin, e.scale, rc.duration); err != nil {
-			return res, fmt.Errorf("admin pages: %w", err)
-		}
-		cpu = meter.read()
-		if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, ingestBatches); err != nil {
-			return res, fmt.Errorf("ingest: %w", err)
-		}
-		res.ingestCPU = meter.since(cpu, ingestBatches)
-		fmt.Fprintf(os.Stderr, "   ingestion %.0f events/s; CPU per batch of 1000: %s\n", res.ingestRate, res.ingestCPU)
-		if res.payRate, res.payCPU, err = pay(ctx, rc.bin, e.vars, payMonth(e.seededAt), e.scale.Approved); err != nil {
+		res.dashboard = attack(ctx, srv.url+"/dashboard", referrers, rc.duration)
+		res.dashboardCPU = meter.since(cpu, res.dashboard.requests)
+		fmt.Fprintf(os.Stderr, "   dashboard, %d clients: %s; CPU per request: %s\n", clients, res.dashboard, res.dashboardCPU)
+		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		fmt.Fprintf(os.Stderr, "   batch payment %.0f payouts/s; the command's CPU: %s\n", res.payRate, res.payCPU.Round(time.Millisecond))
+	}
+	if rc.full {
+		if rc.phases["queue"] || rc.phases["admin"] {
+			admin, err := signIn(srv.url, adminEmail)
+			if err != nil {
+				return res, err
+			}
+			if rc.phases["queue"] {
+				if err := expectPage(srv.url+"/admin/payouts", admin, friendEmail(e.scale.oldestPending())); err != nil {
+					return res, err
+				}
+				cpu := meter.read()
+				res.queue = attack(ctx, srv.url+"/admin/payouts", []string{admin}, rc.duration)
+				res.queueCPU = meter.since(cpu, res.queue.requests)
+				fmt.Fprintf(os.Stderr, "   review queue, %d clients: %s; CPU per request: %s\n", clients, res.queue, res.queueCPU)
+			}
+			if rc.phases["admin"] {
+				if res.admin, res.export, err = measureAdmin(ctx, srv, meter, admin, e.scale, rc.duration); err != nil {
+					return res, fmt.Errorf("admin pages: %w", err)
+				}
+			}
+		}
+		if rc.phases["ingest"] {
+			cpu := meter.read()
+			if res.ingestRate, err = ingest(ctx, srv.url, envValue(e.vars, "WEBHOOK_SECRET"), e.scale, ingestBatches); err != nil {
+				return res, fmt.Errorf("ingest: %w", err)
+			}
+			res.ingestCPU = meter.since(cpu, ingestBatches)
+			fmt.Fprintf(os.Stderr, "   ingestion %.0f events/s; CPU per batch of 1000: %s\n", res.ingestRate, res.ingestCPU)
+		}
+		if rc.phases["pay"] {
+			if res.payRate, res.payCPU, err = pay(ctx, rc.bin, e.vars, payMonth(e.seededAt), e.scale.Approved); err != nil {
+				return res, err
+			}
+			fmt.Fprintf(os.Stderr, "   batch payment %.0f payouts/s; the command's CPU: %s\n", res.payRate, res.payCPU.Round(time.Millisecond))
+		}
 	}
 	res.peakRSSKiB = srv.peakRSS()
 	return res, nil
