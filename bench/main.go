@@ -610,7 +610,7 @@ func printTable(w io.Writer, rows []result) {
 		dash := []string{ms(r.alone), fmt.Sprintf("%.0f", r.dashboard.throughput), ms(r.dashboard.p50), ms(r.dashboard.p99), fmt.Sprint(r.dashboard.errors),
 			ms2(r.dashboardCPU.server), dbCPU(r.dashboardCPU)}
 		rest := []string{"-", "-", "-", "-", "-", "-", "-", "-", "-"}
-		if r.queue.requests > 0 {
+		if r.queue.requests > 0 || r.ingestRate > 0 || r.payRate > 0 {
 			rest = []string{fmt.Sprintf("%.0f", r.queue.throughput), ms(r.queue.p50), ms(r.queue.p99), fmt.Sprint(r.queue.errors),
 				fmt.Sprintf("%.0f", r.ingestRate), ms(r.ingestCPU.server), dbCPU(r.ingestCPU), fmt.Sprintf("%.0f", r.payRate),
 				fmt.Sprintf("%.2fs", r.payCPU.Seconds())}
@@ -622,6 +622,9 @@ func printTable(w io.Writer, rows []result) {
 	// The indexes claim: the dashboard at 10x the data stays within 1.5x the latency.
 	for i := 0; i+1 < len(rows); i += 2 {
 		small, big := rows[i], rows[i+1]
+		if small.dialect != big.dialect {
+			break // -phases without dashboard: one row per database
+		}
 		if small.alone > 0 && small.dashboard.p50 > 0 {
 			fmt.Fprintf(w, "%s: dashboard latency at scale %g vs scale %g (10x the data; target <= 1.5x): one client p50 %.2fx, 50 clients p50 %.2fx, p99 %.2fx\n",
 				big.dialect, big.scale, small.scale, ratio(big.alone, small.alone), ratio(big.dashboard.p50, small.dashboard.p50), ratio(big.dashboard.p99, small.dashboard.p99))

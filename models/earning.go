@@ -4,11 +4,13 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -202,15 +204,19 @@ func ParseOccurredAt(s string) (at time.Time, date string, err error) {
 	if s == "" {
 		return time.Time{}, "", fmt.Errorf("occurred_at is missing")
 	}
-	bad := fmt.Errorf("occurred_at %q is not a time like 2019-03-01T17:00:00Z (RFC 3339) or a date like 2019-03-01", s)
+	// A function, not a value: formatting the message for every event that is fine cost
+	// more than parsing its time.
+	bad := func() error {
+		return fmt.Errorf("occurred_at %q is not a time like 2019-03-01T17:00:00Z (RFC 3339) or a date like 2019-03-01", s)
+	}
 	if len(s) == len(time.DateOnly) {
 		d, err := time.Parse(time.DateOnly, s)
 		if err != nil {
-			return time.Time{}, "", bad
+			return time.Time{}, "", bad()
 		}
 		at, date = d, s
 	} else if at, err = time.Parse(time.RFC3339Nano, s); err != nil {
-		return time.Time{}, "", bad
+		return time.Time{}, "", bad()
 	}
 	if y := at.UTC().Year(); y < 1970 || y > 2999 {
 		return time.Time{}, "", fmt.Errorf("occurred_at %q is out of range (years 1970 to 2999)", s)
@@ -242,7 +248,24 @@ func (c checkedEarning) payloadHash(email string) string {
 	if occurred == "" {
 		occurred = c.at.Format(time.RFC3339Nano)
 	}
-	b, _ := json.Marshal([]any{c.id, email, c.amount, c.currency, strings.ToLower(c.category), c.clientID, occurred})
+	// The JSON array json.Marshal([]any{...}) writes, written out by hand: the hashes
+	// stored by earlier releases were made from those very bytes (TestPayloadHashIsStable).
+	b := make([]byte, 0, 256)
+	b = append(b, '[')
+	b = appendJSONString(b, c.id)
+	b = append(b, ',')
+	b = appendJSONString(b, email)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, c.amount, 10)
+	b = append(b, ',')
+	b = appendJSONString(b, c.currency)
+	b = append(b, ',')
+	b = appendJSONString(b, strings.ToLower(c.category))
+	b = append(b, ',')
+	b = appendJSONString(b, c.clientID)
+	b = append(b, ',')
+	b = appendJSONString(b, occurred)
+	b = append(b, ']')
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
@@ -291,7 +314,7 @@ func (s *Store) recordEarnings(tx *gorm.DB, events []EarningEvent) ([]EventResul
 		valid = append(valid, i)
 	}
 
-	friends, err := loadFriends(tx, checked, valid)
+	friends, err := s.loadFriends(tx, checked, valid)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +361,7 @@ func (s *Store) recordEarnings(tx *gorm.DB, events []EarningEvent) ([]EventResul
 		}
 	}
 
-	inserted, stored, err := insertEarnings(tx, candidates)
+	inserted, stored, err := s.insertEarnings(tx, candidates)
 	if err != nil {
 		return nil, err
 	}
@@ -427,11 +450,23 @@ type batchFriends struct {
 	programs  map[int64]Program
 }
 
-// loadFriends looks up the freelancers of the valid events, their referrals and the
-// programs, with a few IN queries.
-func loadFriends(tx *gorm.DB, checked []checkedEarning, valid []int) (batchFriends, error) {
+// Finding a batch's freelancers with their referrals: one statement whatever the batch's
+// size, its text fixed (PostgreSQL keeps it prepared), the keys given as one array parameter: a
+// PostgreSQL array, a JSON array on SQLite. Those named by email and those named by id
+// come from the two halves of a UNION ALL, each through its unique index; a freelancer
+// named both ways comes twice, the same.
+const (
+	friendsColumns = "SELECT u.id, u.email, r.id, r.program_id, r.registered_at FROM users u LEFT JOIN referrals r ON r.friend_id = u.id "
+	friendsPG      = friendsColumns + "WHERE u.email = ANY(CAST(? AS TEXT[])) UNION ALL " + friendsColumns + "WHERE u.id = ANY(CAST(? AS BIGINT[]))"
+	friendsSQLite  = friendsColumns + "WHERE u.email IN (SELECT value FROM json_each(?)) UNION ALL " +
+		friendsColumns + "WHERE u.id IN (SELECT value FROM json_each(?))"
+)
+
+// loadFriends looks up the freelancers of the valid events and their referrals in one
+// statement, and then, when some have a referral, those referrals' programs.
+func (s *Store) loadFriends(tx *gorm.DB, checked []checkedEarning, valid []int) (batchFriends, error) {
 	f := batchFriends{byEmail: map[string]*User{}, byID: map[int64]*User{}, referrals: map[int64]*Referral{}, programs: map[int64]Program{}}
-	var emails []string
+	emails := make([]string, 0, len(valid))
 	var ids []int64
 	for _, i := range valid {
 		if e := checked[i].email; e != "" {
@@ -441,28 +476,42 @@ func loadFriends(tx *gorm.DB, checked []checkedEarning, valid []int) (batchFrien
 			ids = append(ids, id)
 		}
 	}
-	users, err := findIn[User](tx, "email", distinct(emails), "id", "email")
-	if err != nil {
-		return f, err
+	emails, ids = distinct(emails), distinct(ids)
+	if len(emails) == 0 && len(ids) == 0 {
+		return f, nil
 	}
-	byID, err := findIn[User](tx, "id", distinct(ids), "id", "email")
-	if err != nil {
-		return f, err
+	query, emailArg, idArg := friendsPG, any(emails), any(ids)
+	if s.dialect == SQLite {
+		query, emailArg, idArg = friendsSQLite, string(appendJSONStrings(nil, emails)), string(appendJSONInts(nil, ids))
+	} else if ids == nil {
+		idArg = []int64{}
 	}
-	users = append(users, byID...)
-	userIDs := make([]int64, 0, len(users))
-	for i := range users {
-		f.byEmail[users[i].Email], f.byID[users[i].ID] = &users[i], &users[i]
-		userIDs = append(userIDs, users[i].ID)
-	}
-	refs, err := findIn[Referral](tx, "friend_id", distinct(userIDs))
+	rows, err := s.txQuery(tx, query, emailArg, idArg)
 	if err != nil {
-		return f, err
+		return f, fmt.Errorf("find the batch's freelancers: %w", err)
 	}
 	var programIDs []int64
-	for i := range refs {
-		f.referrals[refs[i].FriendID] = &refs[i]
-		programIDs = append(programIDs, refs[i].ProgramID)
+	err = s.scanAll(tx, rows, func(rows *sql.Rows) error {
+		var (
+			u          User
+			refID, pID sql.NullInt64
+			registered exprTime
+		)
+		if err := rows.Scan(&u.ID, &u.Email, &refID, &pID, &registered); err != nil {
+			return err
+		}
+		if f.byID[u.ID] != nil {
+			return nil // named by email and by id
+		}
+		f.byEmail[u.Email], f.byID[u.ID] = &u, &u
+		if refID.Valid && registered.Time != nil {
+			f.referrals[u.ID] = &Referral{ID: refID.Int64, ProgramID: pID.Int64, FriendID: u.ID, RegisteredAt: *registered.Time}
+			programIDs = append(programIDs, pID.Int64)
+		}
+		return nil
+	})
+	if err != nil {
+		return f, fmt.Errorf("find the batch's freelancers: %w", err)
 	}
 	if len(programIDs) == 0 {
 		return f, nil
@@ -475,6 +524,45 @@ func loadFriends(tx *gorm.DB, checked []checkedEarning, valid []int) (batchFrien
 		f.programs[p.ID] = p
 	}
 	return f, nil
+}
+
+// appendJSONStrings appends the JSON array of ss.
+func appendJSONStrings(b []byte, ss []string) []byte {
+	b = append(b, '[')
+	for i, v := range ss {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, v)
+	}
+	return append(b, ']')
+}
+
+// appendJSONInts appends the JSON array of ns.
+func appendJSONInts(b []byte, ns []int64) []byte {
+	b = append(b, '[')
+	for i, n := range ns {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, n, 10)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString appends s as encoding/json writes it, byte for byte (payload hashes
+// stored by earlier releases depend on it, see payloadHash): plain printable ASCII as
+// it is, anything else through encoding/json itself.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always encodes
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // resolve finds the freelancer an event names: nil for an email we do not know (the
@@ -495,41 +583,45 @@ func (f batchFriends) resolve(c checkedEarning) (*User, string) {
 }
 
 // insertEarnings stores the candidates, sorted by external id so that concurrent batches
-// meet on the unique index in one order (no deadlock). It reports which ids this
-// transaction inserted and, for the others, the payload hash already stored.
-func insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted map[string]bool, stored map[string]string, err error) {
-	inserted, stored = map[string]bool{}, map[string]string{}
+// meet on the unique index in one order (no deadlock), with one statement: on PostgreSQL
+// an INSERT ... SELECT FROM unnest of one array per column (its text fixed, kept
+// prepared, whatever the batch's size), on SQLite one multi-row INSERT. It reports
+// which ids this transaction inserted and, for the others, the payload hash already
+// stored (one more statement, only when some ids were known).
+func (s *Store) insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted map[string]bool, stored map[string]string, err error) {
+	inserted, stored = make(map[string]bool, len(cands)), map[string]string{}
+	if len(cands) == 0 {
+		return inserted, stored, nil
+	}
 	rows := make([]*Earning, len(cands))
 	for i := range cands {
 		rows[i] = &cands[i].row
 	}
 	slices.SortFunc(rows, func(a, b *Earning) int { return strings.Compare(a.ExternalID, b.ExternalID) })
-	cols := slices.Repeat([]string{"?"}, 13)
-	err = chunks(rows, func(part []*Earning) error {
-		args := make([]any, 0, len(part)*len(cols))
-		for _, r := range part {
-			var freelancerID, referralID any
-			if r.FreelancerID != nil {
-				freelancerID = *r.FreelancerID
-			}
-			if r.ReferralID != nil {
-				referralID = *r.ReferralID
-			}
-			args = append(args, r.ExternalID, r.FreelancerEmail, freelancerID, referralID, r.AmountCents, r.Currency,
-				r.Category, r.ClientID, r.OccurredAt, r.ReceivedAt, string(r.Status), r.Reason, r.PayloadHash)
-		}
-		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
-		var ids []string
-		err := rawScan(tx, &ids, "INSERT INTO earnings (external_id, freelancer_email, freelancer_id, referral_id, amount_cents, currency, "+
-			"category, client_id, occurred_at, received_at, status, reason, payload_hash) VALUES "+placeholders(len(part), cols...)+
-			" ON CONFLICT (external_id) DO NOTHING RETURNING external_id", args...)
-		for _, id := range ids {
-			inserted[id] = true
-		}
+	var query string
+	var args []any
+	if s.dialect == Postgres {
+		query, args = insertEarningsPG(rows)
+	} else {
+		query, args = insertEarningsSQLite(rows)
+	}
+	// ON CONFLICT DO NOTHING RETURNING says which rows this statement inserted: a known
+	// id, or one a concurrent batch inserted first (the index waits for it), is skipped.
+	res, err := s.txQuery(tx, query, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store earnings: %w", err)
+	}
+	err = s.scanAll(tx, res, func(r *sql.Rows) error {
+		var id string
+		err := r.Scan(&id)
+		inserted[id] = true
 		return err
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("store earnings: %w", err)
+	}
+	if len(inserted) == len(rows) {
+		return inserted, stored, nil
 	}
 	var known []string
 	for _, r := range rows {
@@ -537,12 +629,21 @@ func insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted map[string]
 			known = append(known, r.ExternalID)
 		}
 	}
-	found, err := findIn[Earning](tx, "external_id", known, "external_id", "payload_hash")
+	query, arg := "SELECT external_id, payload_hash FROM earnings WHERE external_id = ANY(CAST(? AS TEXT[]))", any(known)
+	if s.dialect == SQLite {
+		query, arg = "SELECT external_id, payload_hash FROM earnings WHERE external_id IN (SELECT value FROM json_each(?))", string(appendJSONStrings(nil, known))
+	}
+	res, err = s.txQuery(tx, query, arg)
+	if err == nil {
+		err = s.scanAll(tx, res, func(r *sql.Rows) error {
+			var id, hash string
+			err := r.Scan(&id, &hash)
+			stored[id] = hash
+			return err
+		})
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("read known earnings: %w", err)
-	}
-	for _, e := range found {
-		stored[e.ExternalID] = e.PayloadHash
 	}
 	for _, id := range known {
 		if _, ok := stored[id]; !ok {
@@ -550,6 +651,53 @@ func insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted map[string]
 		}
 	}
 	return inserted, stored, nil
+}
+
+// earningsInsert is the start of the statement that stores earnings.
+const earningsInsert = "INSERT INTO earnings (external_id, freelancer_email, freelancer_id, referral_id, amount_cents, currency, " +
+	"category, client_id, occurred_at, received_at, status, reason, payload_hash) "
+
+// insertEarningsPG is the PostgreSQL statement that stores rows: one array per column,
+// unnested in order (WITH ORDINALITY keeps the sorted order the rows are inserted in).
+// Every row of a batch shares its received_at.
+func insertEarningsPG(rows []*Earning) (string, []any) {
+	n := len(rows)
+	var (
+		ids, emails, currencies, categories, clients, statuses, reasons, hashes = make([]string, n), make([]string, n),
+			make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		freelancers, referrals = make([]*int64, n), make([]*int64, n)
+		amounts                = make([]int64, n)
+		occurred               = make([]time.Time, n)
+	)
+	for i, r := range rows {
+		ids[i], emails[i], freelancers[i], referrals[i], amounts[i], currencies[i] = r.ExternalID, r.FreelancerEmail, r.FreelancerID, r.ReferralID, r.AmountCents, r.Currency
+		categories[i], clients[i], occurred[i], statuses[i], reasons[i], hashes[i] = r.Category, r.ClientID, r.OccurredAt, string(r.Status), r.Reason, r.PayloadHash
+	}
+	return earningsInsert + "SELECT e.x, e.em, e.f, e.r, e.a, e.cu, e.ca, e.cl, e.o, CAST(? AS TIMESTAMPTZ), e.s, e.re, e.h " +
+			"FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), " +
+			"CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TIMESTAMPTZ[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) " +
+			"WITH ORDINALITY AS e(x, em, f, r, a, cu, ca, cl, o, s, re, h, n) ORDER BY e.n " +
+			"ON CONFLICT (external_id) DO NOTHING RETURNING external_id",
+		[]any{rows[0].ReceivedAt, ids, emails, freelancers, referrals, amounts, currencies, categories, clients, occurred, statuses, reasons, hashes}
+}
+
+// insertEarningsSQLite is the SQLite statement that stores rows: one multi-row INSERT
+// (13 parameters a row: a batch of 1000 stays under SQLite's 32,766).
+func insertEarningsSQLite(rows []*Earning) (string, []any) {
+	args := make([]any, 0, len(rows)*13)
+	for _, r := range rows {
+		var freelancerID, referralID any
+		if r.FreelancerID != nil {
+			freelancerID = *r.FreelancerID
+		}
+		if r.ReferralID != nil {
+			referralID = *r.ReferralID
+		}
+		args = append(args, r.ExternalID, r.FreelancerEmail, freelancerID, referralID, r.AmountCents, r.Currency,
+			r.Category, r.ClientID, r.OccurredAt, r.ReceivedAt, string(r.Status), r.Reason, r.PayloadHash)
+	}
+	return earningsInsert + "VALUES " + placeholders(len(rows), slices.Repeat([]string{"?"}, 13)...) +
+		" ON CONFLICT (external_id) DO NOTHING RETURNING external_id", args
 }
 
 // placeholders writes n rows of bound parameters for a multi-row VALUES list, each row

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -286,21 +287,46 @@ func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[i
 		ids[i], byID[d.id] = d.id, d
 		args = append(args, d.id, d.sum)
 	}
+	// Under gorm (txQuery): these run once per batch with a parameter or two per
+	// referral, and gorm's statement building and reflection scans cost more than they.
 	if s.dialect == Postgres && len(ids) > 1 {
-		var locked []int64
-		if err := rawScan(tx, &locked, "SELECT id FROM referrals WHERE id IN ? ORDER BY id FOR NO KEY UPDATE", ids); err != nil {
+		rows, err := s.txQuery(tx, "SELECT id FROM referrals WHERE id = ANY(CAST(? AS BIGINT[])) ORDER BY id FOR NO KEY UPDATE", ids)
+		if err == nil {
+			err = s.scanAll(tx, rows, func(*sql.Rows) error { return nil })
+		}
+		if err != nil {
 			return fmt.Errorf("lock referrals: %w", err)
 		}
 	}
-	// One UPDATE for every referral of the batch. Raw SQL: gorm has no UPDATE ... FROM
-	// (VALUES ...); the casts type the parameters for PostgreSQL.
-	values := placeholders(len(deltas), "CAST(? AS BIGINT)", "CAST(? AS BIGINT)")
-	args = append([]any{ReferralRegistered, ReferralEarning}, args...)
+	// One UPDATE for every referral of the batch: from two arrays on PostgreSQL (a
+	// statement of fixed text), from a VALUES list on SQLite (UPDATE ... FROM).
+	const set = "UPDATE referrals SET counted_cents = referrals.counted_cents + d.delta, " +
+		"status = CASE WHEN referrals.status = ? THEN ? ELSE referrals.status END FROM "
+	const where = " WHERE referrals.id = d.id RETURNING referrals.id, referrals.program_id, referrals.counted_cents, referrals.status"
+	var query string
+	if s.dialect == Postgres {
+		sums := make([]int64, len(deltas))
+		for i, d := range deltas {
+			sums[i] = d.sum
+		}
+		query = set + "unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS d(id, delta)" + where
+		args = []any{ReferralRegistered, ReferralEarning, ids, sums}
+	} else {
+		query = set + "(SELECT column1 AS id, column2 AS delta FROM (VALUES " + placeholders(len(deltas), "?", "?") + ")) AS d" + where
+		args = append([]any{ReferralRegistered, ReferralEarning}, args...)
+	}
+	rows, err := s.txQuery(tx, query, args...)
 	var totals []referralTotal
-	err := rawScan(tx, &totals, "UPDATE referrals SET counted_cents = referrals.counted_cents + d.column2, "+
-		"status = CASE WHEN referrals.status = ? THEN ? ELSE referrals.status END "+
-		"FROM (VALUES "+values+") AS d WHERE referrals.id = d.column1 "+
-		"RETURNING id, program_id, counted_cents, status", args...)
+	if err == nil {
+		err = s.scanAll(tx, rows, func(rows *sql.Rows) error {
+			var t referralTotal
+			var status string
+			err := rows.Scan(&t.ID, &t.ProgramID, &t.CountedCents, &status)
+			t.Status = ReferralStatus(status)
+			totals = append(totals, t)
+			return err
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("add to referral totals: %w", err)
 	}
@@ -420,17 +446,19 @@ func (s *Store) qualify(tx *gorm.DB, ids []int64, programs map[int64]Program, la
 		return fmt.Errorf("create payouts: %w", err)
 	}
 	hooks := make([]outgoingEvent, len(refs))
+	emails := make([]queuedEmail, len(refs))
 	for i, r := range refs {
 		p := programs[r.ProgramID]
-		msg := EmailMessage{Kind: EmailFriendQualified, To: userByID[r.ReferrerID], Program: p,
-			FriendName: userByID[r.FriendID].Name, AmountCents: p.RewardCents}
-		if err := s.queueEmail(tx, fmt.Sprintf("friend_qualified:%d", r.ID), msg); err != nil {
-			return err
-		}
+		emails[i] = queuedEmail{dedupeKey: fmt.Sprintf("friend_qualified:%d", r.ID), msg: EmailMessage{Kind: EmailFriendQualified,
+			To: userByID[r.ReferrerID], Program: p, FriendName: userByID[r.FriendID].Name, AmountCents: p.RewardCents}}
 		hooks[i] = newEvent(EventReferralQualified, referralTarget(r.ID), ReferralQualifiedData{
 			ReferralID: r.ID, Program: p.Slug, ReferrerEmail: userByID[r.ReferrerID].Email, FriendEmail: userByID[r.FriendID].Email,
 			CountedCents: r.CountedCents, QualifiedAt: webhookTime(now), PayoutID: payouts[i].ID, AmountCents: payouts[i].AmountCents,
 		})
+	}
+	// The emails in one multi-row insert (and their jobs in one), whatever their number.
+	if err := s.queueEmails(tx, emails); err != nil {
+		return err
 	}
 	return s.queueWebhooks(tx, hooks)
 }
