@@ -246,6 +246,9 @@ func printComparison(w io.Writer, as, bs []result) {
 	for _, m := range comparisonMetrics(as[0].dialect == models.Postgres) {
 		am, alo, ahi := spread(as, m.value)
 		bm, blo, bhi := spread(bs, m.value)
+		if ahi == 0 && bhi == 0 {
+			continue // a phase -phases left out
+		}
 		ratio := "-"
 		if am != 0 {
 			ratio = fmt.Sprintf("%.2fx", bm/am)
