@@ -59,23 +59,32 @@ func NewQueue(dialect models.Dialect) (*Queue, error) {
 }
 
 // EnqueueEmails schedules the delivery of outbox emails emailIDs as part of tx, in one
-// statement.
+// statement. InsertManyFastTx: the same multi-row insert as InsertManyTx without
+// reading every inserted job row back, which nothing here uses (a pay run queues an
+// email per payout).
 func (q *Queue) EnqueueEmails(ctx context.Context, tx *sql.Tx, emailIDs []int64) error {
+	if len(emailIDs) == 0 {
+		return nil
+	}
 	params := make([]river.InsertManyParams, len(emailIDs))
 	for i, id := range emailIDs {
 		params[i] = river.InsertManyParams{Args: DeliverEmailArgs{EmailID: id}}
 	}
-	_, err := q.inserter.InsertManyTx(ctx, tx, params)
+	_, err := q.inserter.InsertManyFastTx(ctx, tx, params)
 	return err
 }
 
-// EnqueueWebhooks schedules webhook deliveries as part of tx, in one statement.
+// EnqueueWebhooks schedules webhook deliveries as part of tx, in one statement (see
+// EnqueueEmails).
 func (q *Queue) EnqueueWebhooks(ctx context.Context, tx *sql.Tx, deliveries []models.WebhookJob) error {
+	if len(deliveries) == 0 {
+		return nil
+	}
 	params := make([]river.InsertManyParams, len(deliveries))
 	for i, d := range deliveries {
 		params[i] = river.InsertManyParams{Args: DeliverWebhookArgs{DeliveryID: d.DeliveryID, Generation: d.Generation}}
 	}
-	_, err := q.inserter.InsertManyTx(ctx, tx, params)
+	_, err := q.inserter.InsertManyFastTx(ctx, tx, params)
 	return err
 }
 

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -253,7 +255,7 @@ func (s *Store) Batch(ctx context.Context, month string, paging Paging) (BatchDe
 	return d, nil
 }
 
-// payoutChunk is how many payouts a pay run or an export reads at a time.
+// payoutChunk is how many payouts an export reads at a time.
 const payoutChunk = 200
 
 // EachBatchPayout calls fn with every payout of batch month, in id order, reading them a
@@ -300,10 +302,12 @@ type BatchPayment struct {
 }
 
 // payChunk is how many payouts one pay transaction takes: large enough that a batch of
-// ten thousand is a hundred transactions of a few set-based statements each, small
-// enough that a crash loses a moment's work and concurrent runs interleave. Tests make
-// it smaller (Store.payChunk) to break a run between two chunks.
-const payChunk = 100
+// ten thousand is twenty transactions of a few set-based statements each (each
+// transaction also costs a fixed few milliseconds of the command's CPU, which at 100 a
+// transaction was a third of the run's), small enough that a crash loses a moment's
+// work (a fraction of a second) and concurrent runs interleave. Tests make it smaller
+// (Store.payChunk) to break a run between two chunks.
+const payChunk = 500
 
 // PayBatch applies R11's payment to batch month (YYYY-MM): each approved payout gets one
 // ledger credit (fee 0), is marked paid, and its "credit paid" email is queued, in
@@ -317,9 +321,9 @@ func (s *Store) PayBatch(ctx context.Context, actor Actor, month string) (BatchP
 	return s.PayBatchEach(ctx, actor, month, nil)
 }
 
-// PayBatchEach is PayBatch calling paid with each payout as soon as its transaction has
-// committed, for a caller that reports progress (nil calls nothing).
-func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, paid func(PaidPayout)) (BatchPayment, error) {
+// PayBatchEach is PayBatch calling paid with the payouts of each transaction as soon as
+// it has committed, for a caller that reports progress (nil calls nothing).
+func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, paid func([]PaidPayout)) (BatchPayment, error) {
 	res := BatchPayment{Month: month}
 	if err := actor.may(PayBatches); err != nil {
 		return res, err
@@ -349,9 +353,9 @@ func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, pai
 		for _, p := range done {
 			res.Paid = append(res.Paid, p)
 			res.PaidCents += p.AmountCents
-			if paid != nil {
-				paid(p)
-			}
+		}
+		if paid != nil && len(done) > 0 {
+			paid(done)
 		}
 		last = ids[len(ids)-1]
 	}
@@ -365,82 +369,56 @@ func (s *Store) PayBatchEach(ctx context.Context, actor Actor, month string, pai
 func batchTarget(month string) string { return "batch:" + month }
 
 // payPayouts pays the payouts of ids that are still approved, in one transaction, with
-// a fixed number of statements whatever their number: it marks them paid, writes their
-// ledger credits, queues their "credit paid" emails (R13) and audits each. The payouts a
-// concurrent run claimed first are left out of what it returns, in id order.
+// a fixed number of statements whatever their number: it marks them paid (reading what
+// the rest needs in the same statement), writes their ledger credits, queues their
+// "credit paid" emails (R13) and payout.paid webhooks, and audits each, every one a
+// multi-row statement. The payouts a concurrent run claimed first are left out of what
+// it returns, in id order.
+//
+// Its statements go under gorm (txQuery) with typed scans: a pay run is a hundred such
+// transactions, and gorm's statement building and reflection cost more than the
+// database's work (measured with bench -phases pay).
 func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]PaidPayout, error) {
 	var out []PaidPayout
 	err := s.transaction(ctx, func(tx *gorm.DB) error {
 		out = nil
 		now := s.Now()
-		var claimed []int64
-		err := rawScan(tx, &claimed, "UPDATE payouts SET status = ?, paid_at = ? WHERE id IN ? AND status = ? RETURNING id",
-			PayoutPaid, now, ids, PayoutApproved)
-		if err != nil || len(claimed) == 0 {
+		payouts, err := s.claimPayouts(tx, ids, now)
+		if err != nil || len(payouts) == 0 {
 			return err
 		}
-		var payouts []struct {
-			Payout     `gorm:"embedded"`
-			FriendName string
-		}
-		err = tx.Table("payouts").Select("payouts.*, fu.name AS friend_name").
-			Joins("JOIN referrals r ON r.id = payouts.referral_id").
-			Joins("JOIN users fu ON fu.id = r.friend_id").
-			Where("payouts.id IN ?", claimed).Order("payouts.id").Find(&payouts).Error
+		entryOf, err := s.writeCredits(tx, payouts, now)
 		if err != nil {
 			return err
 		}
-		var referrerIDs, programIDs []int64
-		for _, p := range payouts {
-			referrerIDs, programIDs = append(referrerIDs, p.ReferrerID), append(programIDs, p.ProgramID)
-		}
-		referrers, err := byID(tx, distinct(referrerIDs), func(u User) int64 { return u.ID })
-		if err != nil {
-			return err
-		}
-		programs, err := byID(tx, distinct(programIDs), func(p Program) int64 { return p.ID })
-		if err != nil {
-			return err
-		}
-		// The ledger credits, one statement; the unique payout_id and reference make a
-		// second credit for a payout fail the whole transaction.
-		args := make([]any, 0, len(payouts)*8)
-		for _, p := range payouts {
-			args = append(args, p.ReferrerID, p.ID, p.AmountCents, 0, string(LedgerReferralCredit),
-				"Referral bonus - "+p.FriendName, payoutTarget(p.ID), now)
-		}
-		var credits []struct{ ID, PayoutID int64 }
-		err = rawScan(tx, &credits, "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) VALUES "+
-			placeholders(len(payouts), slices.Repeat([]string{"?"}, 8)...)+" RETURNING id, payout_id", args...)
-		if err != nil {
-			if errors.Is(err, gorm.ErrDuplicatedKey) {
-				return fmt.Errorf("a payout already has a ledger credit: %w", err)
-			}
-			return err
-		}
-		entryOf := make(map[int64]int64, len(credits))
-		for _, c := range credits {
-			entryOf[c.PayoutID] = c.ID
-		}
-
+		out = make([]PaidPayout, len(payouts))
 		emails := make([]queuedEmail, len(payouts))
 		events := make([]auditRecord, len(payouts))
 		hooks := make([]outgoingEvent, len(payouts))
+		var details []byte // reused: each record keeps its own string
 		for i, p := range payouts {
-			referrer := referrers[p.ReferrerID]
-			hooks[i] = newEvent(EventPayoutPaid, payoutTarget(p.ID), PayoutPaidData{
-				PayoutID: p.ID, ReferralID: p.ReferralID, Program: programs[p.ProgramID].Slug, ReferrerEmail: referrer.Email,
-				AmountCents: p.AmountCents, FeeCents: 0, LedgerReference: payoutTarget(p.ID), BatchMonth: deref(p.BatchMonth),
+			reference := payoutTarget(p.id)
+			hooks[i] = newEvent(EventPayoutPaid, reference, PayoutPaidData{
+				PayoutID: p.id, ReferralID: p.referralID, Program: p.programSlug, ReferrerEmail: p.referrerEmail,
+				AmountCents: p.amountCents, FeeCents: 0, LedgerReference: reference, BatchMonth: p.batchMonth,
 				PaidAt: webhookTime(now),
 			})
-			emails[i] = queuedEmail{dedupeKey: fmt.Sprintf("credit_paid:%d", p.ID), msg: EmailMessage{
-				Kind: EmailCreditPaid, To: referrer, Program: programs[p.ProgramID], FriendName: p.FriendName, AmountCents: p.AmountCents,
+			emails[i] = queuedEmail{dedupeKey: "credit_paid:" + strconv.FormatInt(p.id, 10), msg: EmailMessage{
+				Kind: EmailCreditPaid, To: User{ID: p.referrerID, Email: p.referrerEmail}, Program: Program{ID: p.programID},
+				FriendName: p.friendName, AmountCents: p.amountCents,
 			}}
-			events[i] = auditRecord{action: "payout.pay", target: payoutTarget(p.ID), details: map[string]any{
-				"batch_month": p.BatchMonth, "amount_cents": p.AmountCents, "ledger_entry_id": entryOf[p.ID],
-			}}
-			out = append(out, PaidPayout{PayoutID: p.ID, ReferrerEmail: referrer.Email, FriendName: p.FriendName,
-				AmountCents: p.AmountCents, LedgerEntryID: entryOf[p.ID]})
+			// {"amount_cents":…,"batch_month":…,"ledger_entry_id":…}: what json.Marshal
+			// writes for these details (keys sorted), written without reflection.
+			details = append(details[:0], `{"amount_cents":`...)
+			details = strconv.AppendInt(details, p.amountCents, 10)
+			details = append(details, `,"batch_month":`...)
+			details = appendJSONString(details, p.batchMonth)
+			details = append(details, `,"ledger_entry_id":`...)
+			details = strconv.AppendInt(details, entryOf[p.id], 10)
+			details = append(details, '}')
+			events[i] = auditRecord{action: "payout.pay", target: reference, encoded: string(details)}
+			out[i] = PaidPayout{PayoutID: p.id, ReferrerEmail: p.referrerEmail, FriendName: p.friendName,
+				AmountCents: p.amountCents, LedgerEntryID: entryOf[p.id]}
 		}
 		if err := s.queueWebhooks(tx, hooks); err != nil {
 			return err
@@ -454,6 +432,88 @@ func (s *Store) payPayouts(ctx context.Context, actor Actor, ids []int64) ([]Pai
 		return nil, err
 	}
 	return out, nil
+}
+
+// claimedPayout is a payout a pay transaction claimed, with what paying it needs.
+type claimedPayout struct {
+	id, referralID, programID, referrerID, amountCents int64
+	batchMonth, friendName, referrerEmail, programSlug string
+}
+
+// claimPayouts marks the payouts of ids that are still approved paid at now, and
+// returns them in id order with the friend's name, the referrer's email and the
+// program's slug, in one statement. The condition on the status lets one of concurrent
+// runs claim each payout; the others skip it.
+func (s *Store) claimPayouts(tx *gorm.DB, ids []int64, now time.Time) ([]claimedPayout, error) {
+	cond, arg := s.inInts("id", ids)
+	rows, err := s.txQuery(tx, "UPDATE payouts SET status = ?, paid_at = ? WHERE "+cond+" AND status = ? "+
+		"RETURNING id, referral_id, program_id, referrer_id, amount_cents, COALESCE(batch_month, ''), "+
+		"(SELECT u.name FROM referrals r JOIN users u ON u.id = r.friend_id WHERE r.id = payouts.referral_id), "+
+		"(SELECT u.email FROM users u WHERE u.id = payouts.referrer_id), "+
+		"(SELECT p.slug FROM programs p WHERE p.id = payouts.program_id)",
+		PayoutPaid, now, arg, PayoutApproved)
+	if err != nil {
+		return nil, fmt.Errorf("claim payouts: %w", err)
+	}
+	payouts := make([]claimedPayout, 0, len(ids))
+	err = s.scanAll(tx, rows, func(rows *sql.Rows) error {
+		var p claimedPayout
+		err := rows.Scan(&p.id, &p.referralID, &p.programID, &p.referrerID, &p.amountCents, &p.batchMonth, &p.friendName, &p.referrerEmail, &p.programSlug)
+		payouts = append(payouts, p)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim payouts: %w", err)
+	}
+	slices.SortFunc(payouts, func(a, b claimedPayout) int { return cmp.Compare(a.id, b.id) })
+	return payouts, nil
+}
+
+// writeCredits writes the payouts' ledger credits (fee 0) in one statement and returns
+// each credit's id by payout. The unique payout_id and reference make a second credit
+// for a payout fail the whole transaction.
+func (s *Store) writeCredits(tx *gorm.DB, payouts []claimedPayout, now time.Time) (map[int64]int64, error) {
+	const insert = "INSERT INTO ledger_entries (user_id, payout_id, amount_cents, fee_cents, kind, description, reference, created_at) "
+	var (
+		query string
+		args  []any
+	)
+	if s.dialect == Postgres {
+		n := len(payouts)
+		users, ids, amounts := make([]int64, n), make([]int64, n), make([]int64, n)
+		descriptions, references := make([]string, n), make([]string, n)
+		for i, p := range payouts {
+			users[i], ids[i], amounts[i] = p.referrerID, p.id, p.amountCents
+			descriptions[i], references[i] = "Referral bonus - "+p.friendName, payoutTarget(p.id)
+		}
+		query = insert + "SELECT l.u, l.p, l.a, 0, CAST(? AS TEXT), l.d, l.r, CAST(? AS TIMESTAMPTZ) FROM unnest(CAST(? AS BIGINT[]), " +
+			"CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS l(u, p, a, d, r) RETURNING id, payout_id"
+		args = []any{string(LedgerReferralCredit), now, users, ids, amounts, descriptions, references}
+	} else {
+		args = make([]any, 0, len(payouts)*8)
+		for _, p := range payouts {
+			args = append(args, p.referrerID, p.id, p.amountCents, 0, string(LedgerReferralCredit),
+				"Referral bonus - "+p.friendName, payoutTarget(p.id), now)
+		}
+		query = insert + "VALUES " + placeholders(len(payouts), slices.Repeat([]string{"?"}, 8)...) + " RETURNING id, payout_id"
+	}
+	rows, err := s.txQuery(tx, query, args...)
+	entryOf := make(map[int64]int64, len(payouts))
+	if err == nil {
+		err = s.scanAll(tx, rows, func(rows *sql.Rows) error {
+			var id, payoutID int64
+			err := rows.Scan(&id, &payoutID)
+			entryOf[payoutID] = id
+			return err
+		})
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return nil, fmt.Errorf("a payout already has a ledger credit: %w", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write ledger credits: %w", err)
+	}
+	return entryOf, nil
 }
 
 // byID loads the rows of ids, keyed by id.

@@ -629,11 +629,8 @@ func (s *Store) insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted 
 			known = append(known, r.ExternalID)
 		}
 	}
-	query, arg := "SELECT external_id, payload_hash FROM earnings WHERE external_id = ANY(CAST(? AS TEXT[]))", any(known)
-	if s.dialect == SQLite {
-		query, arg = "SELECT external_id, payload_hash FROM earnings WHERE external_id IN (SELECT value FROM json_each(?))", string(appendJSONStrings(nil, known))
-	}
-	res, err = s.txQuery(tx, query, arg)
+	cond, arg := s.inStrings("external_id", known)
+	res, err = s.txQuery(tx, "SELECT external_id, payload_hash FROM earnings WHERE "+cond, arg)
 	if err == nil {
 		err = s.scanAll(tx, res, func(r *sql.Rows) error {
 			var id, hash string

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -150,29 +151,56 @@ func (s *Store) queueEmails(tx *gorm.DB, emails []queuedEmail) error {
 		return e.msg.Kind.Marketing() && e.msg.To.EmailOptOut // R13: no invitation or reminder to the opted out
 	})
 	now := s.Now()
-	const columns = 11
+	const insert = "INSERT INTO emails (user_id, program_id, recipient, kind, subject, body_text, body_html, facts, dedupe_key, status, created_at) "
 	return chunks(emails, func(part []queuedEmail) error {
-		args := make([]any, 0, len(part)*columns)
-		for _, e := range part {
-			facts, err := json.Marshal(e.msg)
+		n := len(part)
+		users, programs := make([]*int64, n), make([]*int64, n)
+		recipients, kinds, facts, keys := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		for i, e := range part {
+			b, err := json.Marshal(e.msg)
 			if err != nil {
 				return fmt.Errorf("queue %s email: %w", e.msg.Kind, err)
 			}
-			var userID, programID *int64
 			if e.msg.To.ID != 0 {
-				userID = &e.msg.To.ID
+				users[i] = &e.msg.To.ID
 			}
 			if e.msg.Program.ID != 0 {
-				programID = &e.msg.Program.ID
+				programs[i] = &e.msg.Program.ID
 			}
-			args = append(args, userID, programID, e.msg.To.Email, string(e.msg.Kind), "", "", "", string(facts), e.dedupeKey, string(EmailQueued), now)
+			recipients[i], kinds[i], facts[i], keys[i] = e.msg.To.Email, string(e.msg.Kind), string(b), e.dedupeKey
 		}
-		// Raw SQL: gorm cannot say which rows of a multi-row insert were skipped.
-		var ids []int64
-		err := rawScan(tx, &ids, "INSERT INTO emails (user_id, program_id, recipient, kind, subject, body_text, body_html, facts, dedupe_key, status, created_at) VALUES "+
-			placeholders(len(part), slices.Repeat([]string{"?"}, columns)...)+" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id", args...)
+		// Under gorm (txQuery), one statement whatever the number: a pay run queues an
+		// email for every payout it pays. ON CONFLICT DO NOTHING RETURNING says which
+		// rows were new (gorm cannot): only those get a delivery job.
+		var (
+			query string
+			args  []any
+		)
+		if s.dialect == Postgres {
+			query = insert + "SELECT e.u, e.p, e.r, e.k, '', '', '', e.f, e.d, CAST(? AS TEXT), CAST(? AS TIMESTAMPTZ) FROM unnest(" +
+				"CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) " +
+				"WITH ORDINALITY AS e(u, p, r, k, f, d, n) ORDER BY e.n ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+			args = []any{string(EmailQueued), now, users, programs, recipients, kinds, facts, keys}
+		} else {
+			args = make([]any, 0, n*8)
+			for i := range part {
+				args = append(args, users[i], programs[i], recipients[i], kinds[i], facts[i], keys[i], string(EmailQueued), now)
+			}
+			query = insert + "VALUES " + placeholders(n, "?", "?", "?", "?", "''", "''", "''", "?", "?", "?", "?") +
+				" ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+		}
+		rows, err := s.txQuery(tx, query, args...)
+		ids := make([]int64, 0, n)
+		if err == nil {
+			err = s.scanAll(tx, rows, func(rows *sql.Rows) error {
+				var id int64
+				err := rows.Scan(&id)
+				ids = append(ids, id)
+				return err
+			})
+		}
 		if err != nil {
-			return fmt.Errorf("queue %d %s emails: %w", len(part), part[0].msg.Kind, err)
+			return fmt.Errorf("queue %d %s emails: %w", n, part[0].msg.Kind, err)
 		}
 		return s.enqueueDeliveries(tx, ids)
 	})

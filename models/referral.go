@@ -290,7 +290,8 @@ func (s *Store) applyCounted(tx *gorm.DB, deltas []referralDelta, programs map[i
 	// Under gorm (txQuery): these run once per batch with a parameter or two per
 	// referral, and gorm's statement building and reflection scans cost more than they.
 	if s.dialect == Postgres && len(ids) > 1 {
-		rows, err := s.txQuery(tx, "SELECT id FROM referrals WHERE id = ANY(CAST(? AS BIGINT[])) ORDER BY id FOR NO KEY UPDATE", ids)
+		cond, arg := s.inInts("id", ids)
+		rows, err := s.txQuery(tx, "SELECT id FROM referrals WHERE "+cond+" ORDER BY id FOR NO KEY UPDATE", arg)
 		if err == nil {
 			err = s.scanAll(tx, rows, func(*sql.Rows) error { return nil })
 		}

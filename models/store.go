@@ -516,3 +516,27 @@ func (s *Store) scanAll(tx *gorm.DB, rows *sql.Rows, scan func(*sql.Rows) error)
 	}
 	return s.translate(tx, rows.Err())
 }
+
+// inInts is the condition "column is one of ids" for txQuery, with its one parameter
+// whatever the number of ids, so the statement's text stays the same: an array on
+// PostgreSQL, a JSON array read by json_each on SQLite.
+func (s *Store) inInts(column string, ids []int64) (string, any) {
+	if s.dialect == Postgres {
+		if ids == nil {
+			ids = []int64{}
+		}
+		return column + " = ANY(CAST(? AS BIGINT[]))", ids
+	}
+	return column + " IN (SELECT value FROM json_each(?))", string(appendJSONInts(nil, ids))
+}
+
+// inStrings is inInts for text values.
+func (s *Store) inStrings(column string, values []string) (string, any) {
+	if s.dialect == Postgres {
+		if values == nil {
+			values = []string{}
+		}
+		return column + " = ANY(CAST(? AS TEXT[]))", values
+	}
+	return column + " IN (SELECT value FROM json_each(?))", string(appendJSONStrings(nil, values))
+}

@@ -29,10 +29,16 @@ func (c *cli) payoutsPay(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 	// Each credit is printed once its transaction has committed, so what a run printed
-	// before it was interrupted is exactly what it paid.
-	res, err := store.PayBatchEach(ctx, models.CLIActor(), *month, func(p models.PaidPayout) {
-		fmt.Fprintf(c.stdout, "paid payout %d: %s to %s (Referral bonus - %s), ledger entry %d\n",
-			p.PayoutID, views.Money(p.AmountCents), p.ReferrerEmail, p.FriendName, p.LedgerEntryID)
+	// before it was interrupted is exactly what it paid: the lines of a transaction in
+	// one write, from a buffer reused for every transaction.
+	var lines []byte
+	res, err := store.PayBatchEach(ctx, models.CLIActor(), *month, func(paid []models.PaidPayout) {
+		lines = lines[:0]
+		for _, p := range paid {
+			lines = fmt.Appendf(lines, "paid payout %d: %s to %s (Referral bonus - %s), ledger entry %d\n",
+				p.PayoutID, views.Money(p.AmountCents), p.ReferrerEmail, p.FriendName, p.LedgerEntryID)
+		}
+		c.stdout.Write(lines)
 	})
 	if err != nil {
 		return fmt.Errorf("payouts pay: %w; rerun the command to pay the rest", err)
