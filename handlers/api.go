@@ -14,7 +14,7 @@ import (
 	"referrals/models"
 )
 
-// The machine API (SPEC §4) answers JSON: 200 with one result per item, in order, or an
+// The machine API (docs/api.md) answers JSON: 200 with one result per item, in order, or an
 // error {"error": "..."} from the error handler. A body it cannot read applies nothing.
 
 // openAPI serves the OpenAPI 3.1 document of the machine API and the webhooks

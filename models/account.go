@@ -11,7 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Account lifecycle (SPEC §5): people change their password and email preference;
+// Account lifecycle (docs/rules.md): people change their password and email preference;
 // owners add staff, change their roles, disable and enable accounts. Changing a password
 // or disabling an account bumps the session version, which ends the account's other
 // sessions (the caller starts a fresh one for the person who changed their password).

@@ -277,7 +277,7 @@ func (s *Store) EndSessions(ctx context.Context, userID int64) error {
 	return rowsAffected(res, ErrNotFound)
 }
 
-// FreelancerProfile is a freelancer's profile as the marketplace sends it (SPEC §4),
+// FreelancerProfile is a freelancer's profile as the marketplace sends it (docs/api.md),
 // keyed by email. A field left nil keeps its stored value; ClientAccountID "" clears it.
 type FreelancerProfile struct {
 	Email           string
