@@ -128,7 +128,7 @@ func (b BatchSummary) Overdue(now time.Time) bool {
 func (b BatchSummary) Reconciled() bool { return b.LedgerCents == b.PaidCents }
 
 // Batches lists the batches, the latest month first. It reads the counter rows the
-// database keeps per batch month (batch_counts, ledger_counts; see migration 00015), not
+// database keeps per batch month (batch_counts, ledger_counts; see migration 00016), not
 // the payouts.
 func (s *Store) Batches(ctx context.Context, paging Paging) (Page[BatchSummary], error) {
 	db := s.db.WithContext(ctx)

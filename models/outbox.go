@@ -55,7 +55,7 @@ func (s *Store) Outbox(ctx context.Context, f OutboxFilter) (Page[Email], error)
 }
 
 // emailTotals are the counter rows of the emails (email_counts, kept by the database on
-// every insert and change of status; see migration 00015): how many per status and kind.
+// every insert and change of status; see migration 00016): how many per status and kind.
 type emailTotals map[EmailStatus]map[EmailKind]int64
 
 // emailCounts reads the counter rows of the emails: a row per status and kind.

@@ -438,7 +438,7 @@ type ProgramRow struct {
 
 // programRows selects programs with their counts, for a page of programs at a time,
 // from the counter rows the database keeps (invitation_counts, referral_counts; see
-// migration 00015): a few rows per program, where counting the invitations read every one.
+// migration 00016): a few rows per program, where counting the invitations read every one.
 func programRows(db *gorm.DB) *gorm.DB {
 	return db.Model(&Program{}).Select(`programs.*,
 		(SELECT COALESCE(SUM(c.invited), 0) FROM invitation_counts c WHERE c.program_id = programs.id) AS invited,
