@@ -119,6 +119,15 @@ func TestPayBatchCreditsEachApprovedPayoutOnce(t *testing.T) {
 		if n := db.Count(t, "audit_events", "action = 'payout.pay'"); n != 3 {
 			t.Errorf("%d audited payments, want 3", n)
 		}
+		// Each payment's record says by whom, what and which credit, as the audit log shows it.
+		var actor, details string
+		var actorID *int64
+		db.QueryRow(t, "SELECT actor_id, actor, details FROM audit_events WHERE action = 'payout.pay' AND target = ?", []any{&actorID, &actor, &details},
+			fmt.Sprintf("payout:%d", march[1].Payout))
+		want := fmt.Sprintf(`{"amount_cents":10000,"batch_month":"2019-03","ledger_entry_id":%d}`, res.Paid[1].LedgerEntryID)
+		if actorID == nil || *actorID != admin.UserID || actor != admin.Label || details != want {
+			t.Errorf("payment audited as %v %q %s, want %d %q %s", actorID, actor, details, admin.UserID, admin.Label, want)
+		}
 		if _, err := db.Store.PayBatch(ctx, admin, "March"); err == nil {
 			t.Error("a malformed month was paid")
 		}
