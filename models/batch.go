@@ -516,13 +516,3 @@ func (s *Store) writeCredits(tx *gorm.DB, payouts []claimedPayout, now time.Time
 	}
 	return entryOf, nil
 }
-
-// byID loads the rows of ids, keyed by id.
-func byID[T any](tx *gorm.DB, ids []int64, id func(T) int64) (map[int64]T, error) {
-	rows, err := findIn[T](tx, "id", ids)
-	out := make(map[int64]T, len(rows))
-	for _, r := range rows {
-		out[id(r)] = r
-	}
-	return out, err
-}

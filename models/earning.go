@@ -598,25 +598,27 @@ func (s *Store) insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted 
 		rows[i] = &cands[i].row
 	}
 	slices.SortFunc(rows, func(a, b *Earning) int { return strings.Compare(a.ExternalID, b.ExternalID) })
-	var query string
-	var args []any
-	if s.dialect == Postgres {
-		query, args = insertEarningsPG(rows)
-	} else {
-		query, args = insertEarningsSQLite(rows)
-	}
-	// ON CONFLICT DO NOTHING RETURNING says which rows this statement inserted: a known
+	// ON CONFLICT DO NOTHING RETURNING says which rows a statement inserted: a known
 	// id, or one a concurrent batch inserted first (the index waits for it), is skipped.
-	res, err := s.txQuery(tx, query, args...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("store earnings: %w", err)
+	// One statement on PostgreSQL whatever the number; on SQLite one per 1000 rows (an
+	// import may be larger than an API batch), within its limit of bound parameters.
+	store := func(query string, args []any) error {
+		res, err := s.txQuery(tx, query, args...)
+		if err != nil {
+			return err
+		}
+		return s.scanAll(tx, res, func(r *sql.Rows) error {
+			var id string
+			err := r.Scan(&id)
+			inserted[id] = true
+			return err
+		})
 	}
-	err = s.scanAll(tx, res, func(r *sql.Rows) error {
-		var id string
-		err := r.Scan(&id)
-		inserted[id] = true
-		return err
-	})
+	if s.dialect == Postgres {
+		err = store(insertEarningsPG(rows))
+	} else {
+		err = chunks(rows, func(part []*Earning) error { return store(insertEarningsSQLite(part)) })
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("store earnings: %w", err)
 	}
@@ -630,7 +632,7 @@ func (s *Store) insertEarnings(tx *gorm.DB, cands []earningCandidate) (inserted 
 		}
 	}
 	cond, arg := s.inStrings("external_id", known)
-	res, err = s.txQuery(tx, "SELECT external_id, payload_hash FROM earnings WHERE "+cond, arg)
+	res, err := s.txQuery(tx, "SELECT external_id, payload_hash FROM earnings WHERE "+cond, arg)
 	if err == nil {
 		err = s.scanAll(tx, res, func(r *sql.Rows) error {
 			var id, hash string

@@ -186,3 +186,37 @@ func TestConcurrentOverlappingBatchesCountEachEventOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestAnImportOfThousandsOfRowsIsStoredWhole: a CSV import is one batch of any size (the
+// API's are at most 1000); on SQLite its rows are stored a thousand to a statement, within
+// the database's limit of bound parameters, and a second import of it is all duplicates.
+func TestAnImportOfThousandsOfRowsIsStoredWhole(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		_, _, ref := referred(t, db)
+		events := make([]models.EarningEvent, 3500)
+		for i := range events {
+			events[i] = earning(fmt.Sprintf("row_%04d", i), 1)
+			if i%7 == 0 {
+				events[i].FreelancerEmail = fmt.Sprintf("someone%d@example.com", i)
+			}
+		}
+		for round, want := range []models.EventStatus{models.EventAccepted, models.EventDuplicate} {
+			res := record(t, db, events...)
+			for i, r := range res {
+				w := want
+				if want == models.EventAccepted && i%7 == 0 {
+					w = models.EventIgnored
+				}
+				if r.Status != w || r.ID != events[i].ID {
+					t.Fatalf("round %d, event %d: %+v, want %s", round, i, r, w)
+				}
+			}
+		}
+		if n := db.Count(t, "earnings", ""); n != 3500 {
+			t.Errorf("%d earnings stored, want 3500", n)
+		}
+		if cents, _ := counted(t, db, ref.ID); cents != 3000 {
+			t.Errorf("total %d, want 3000", cents)
+		}
+	})
+}
