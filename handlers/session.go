@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -66,6 +67,10 @@ func newSessionStore(secret []byte, secure bool) (*sessions.CookieStore, error) 
 		return nil, err
 	}
 	store := sessions.NewCookieStore(hashKey, blockKey)
+	for _, codec := range store.Codecs {
+		// Not gob: see sessionSerializer.
+		codec.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
+	}
 	// MaxAge sets the cookie's lifetime and the codec's, which otherwise stays 30 days.
 	store.MaxAge(int(sessionMaxAge.Seconds()))
 	store.Options.Path = "/"
