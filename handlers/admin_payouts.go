@@ -22,7 +22,7 @@ func (h *Handler) adminPayouts(c echo.Context) error {
 	return h.renderQueue(c, http.StatusOK, c.QueryParams(), views.AdminPayoutsModel{})
 }
 
-// payoutQuery reads the review queue's filters (SPEC §5: status, flag, program, q, sort)
+// payoutQuery reads the review queue's filters (status, flag, program, q, sort)
 // from query. An unknown status, flag, program or sort answers 400 with what is known.
 func (h *Handler) payoutQuery(ctx context.Context, query url.Values) (views.PayoutQuery, models.PayoutFilter, error) {
 	pq := views.PayoutQuery{

@@ -10,7 +10,7 @@ import (
 	"referrals/views"
 )
 
-// The pages of one referral and of one referrer (SPEC §5). Their ids answer 400 when
+// The pages of one referral and of one referrer (README, "The admin console"). Their ids answer 400 when
 // they are not numbers and 404 when nothing has them.
 
 // numericID reads the path's id: not a positive number answers 400.

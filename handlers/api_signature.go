@@ -18,7 +18,7 @@ import (
 	"referrals/models"
 )
 
-// The machine API's signature (SPEC §4): X-Referrals-Signature: t=UNIX_SECONDS,v1=HEX,
+// The machine API's signature (docs/api.md): X-Referrals-Signature: t=UNIX_SECONDS,v1=HEX,
 // HEX being HMAC-SHA256(WEBHOOK_SECRET, "T.BODY") over the raw body.
 const (
 	SignatureHeader = "X-Referrals-Signature"

@@ -13,13 +13,13 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"referrals/metrics"
 	"referrals/models"
 	"referrals/static"
+	"referrals/tokens"
 	"referrals/views"
 )
 
@@ -71,9 +71,8 @@ type Handler struct {
 	emailDelivery bool
 	// countries is the sign-up form's list, sorted once (it takes a collation sort).
 	countries []models.Country
-	// signInLinks signs and encrypts the tokens of emailed sign-in links (keys derived
-	// from the session secret).
-	signInLinks *securecookie.SecureCookie
+	// signInLinks signs the tokens of emailed sign-in links.
+	signInLinks *tokens.Codec
 	// emails writes out emails as this process would send them (the outbox's preview),
 	// and reads the unsubscribe links it signs.
 	emails views.Emails
@@ -121,7 +120,7 @@ func New(opts Options) (*echo.Echo, error) {
 	if h.sessions, err = newSessionStore(opts.SessionSecret, h.secure); err != nil {
 		return nil, err
 	}
-	if h.signInLinks, err = newSignInLinkCodec(opts.SessionSecret); err != nil {
+	if h.signInLinks, err = tokens.New(opts.SessionSecret, tokens.SignInLink); err != nil {
 		return nil, err
 	}
 	if h.emails, err = views.NewEmails(h.baseURL, h.marketplace, opts.SessionSecret); err != nil {

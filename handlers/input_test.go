@@ -237,7 +237,19 @@ func TestAPIBodiesMustBeText(t *testing.T) {
 		if res.status != http.StatusBadRequest || !strings.Contains(apiError(t, res), "UTF-8") {
 			t.Errorf("a body with a broken byte: %d %q, want 400", res.status, res.body)
 		}
-		res = a.signed(t, "/api/v1/freelancers", []byte(`{"freelancers":[{"email":"new@example.com","name":"Sam \u0000"}]}`))
+		for _, name := range []string{`Sam \ud800`, `Sam \udc00x`, `Sam \ud800\u0041`, `\ud83d`} {
+			res = a.signed(t, "/api/v1/freelancers", []byte(`{"freelancers":[{"email":"new@example.com","name":"`+name+`"}]}`))
+			if res.status != http.StatusBadRequest || !strings.Contains(apiError(t, res), "surrogate") {
+				t.Errorf("a name escaping half a surrogate pair (%s): %d %q, want 400", name, res.status, res.body)
+			}
+		}
+		// A whole pair, an escaped backslash before a u, and a real U+FFFD typed as such pass.
+		res = a.signed(t, "/api/v1/freelancers", []byte(`{"freelancers":[{"email":"new@example.com","name":"Sam \ud83d\ude00 \\ud800 \ufffd"}]}`))
+		if res.status != http.StatusOK || !strings.Contains(res.body, `"created"`) {
+			t.Errorf("a name with a whole surrogate pair: %d %q, want it created", res.status, res.body)
+		}
+		before++
+		res = a.signed(t, "/api/v1/freelancers", []byte(`{"freelancers":[{"email":"new2@example.com","name":"Sam \u0000"}]}`))
 		if res.status != http.StatusOK || !strings.Contains(res.body, `"rejected"`) {
 			t.Errorf("a name with a NUL: %d %q, want the item rejected", res.status, res.body)
 		}

@@ -11,7 +11,7 @@ import (
 	"referrals/views"
 )
 
-// Two-factor sign-in for staff (SPEC §5). A staff member who has enrolled and passes the
+// Two-factor sign-in for staff (docs/rules.md, "Staff roles"). A staff member who has enrolled and passes the
 // password (or a sign-in link) is not signed in yet: the session remembers them as
 // pending for a few minutes, and POST /login/mfa with a code starts the real session.
 // Before enrolling, a staff member is signed in but reaches only /settings/mfa (and

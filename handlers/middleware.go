@@ -177,7 +177,7 @@ func (h *Handler) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // requirePermission lets through only staff whose role may take actions needing p
-// (SPEC §5 "Who may do what"), and answers 403 to the rest. It comes after requireStaff.
+// (docs/rules.md, "Staff roles"), and answers 403 to the rest. It comes after requireStaff.
 // The Store checks the same permission again in the method the handler calls.
 func (h *Handler) requirePermission(p models.Permission) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {

@@ -9,7 +9,7 @@ import (
 	"referrals/models"
 )
 
-// routes lists every route, grouped as SPEC §4 groups them. The middleware of each group
+// routes lists every route, grouped by who may use them. The middleware of each group
 // is given where the group is made, so this file alone tells who can reach what.
 func (h *Handler) routes(e *echo.Echo) {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
@@ -75,7 +75,7 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	// Program staff: anonymous visitors go to /login, freelancers get 403. Every staff
 	// role reads every admin page and CSV; each action that changes money or settings
-	// names the permission it needs (SPEC §5 "Who may do what"), and a role without it
+	// names the permission it needs (docs/rules.md, "Staff roles"), and a role without it
 	// gets 403. The Store method behind each action checks the same permission again.
 	// Permissions are given per route rather than by sub-group, so that each line says
 	// who may use it and no sub-group's catch-all decides a path it does not serve.

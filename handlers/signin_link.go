@@ -1,13 +1,10 @@
 package handlers
 
 import (
-	"crypto/hkdf"
-	"crypto/sha256"
 	"errors"
 	"net/http"
 	"time"
 
-	"github.com/gorilla/securecookie"
 	"github.com/labstack/echo/v4"
 
 	"referrals/models"
@@ -17,37 +14,18 @@ import (
 // Sign-in links (passwordless sign-in) let a freelancer without a password (created by
 // the marketplace) or one who forgot theirs sign in from their mailbox: POST /login/link
 // emails BASE_URL/login/link/TOKEN. The token is stateless: the user id, the user's
-// session version and an expiry, signed and encrypted by gorilla/securecookie (the
-// session cookies' codec) under keys of its own derived from the session secret. Using
-// it bumps the session version, so it works once.
+// session version and an expiry, signed by the tokens package (the unsubscribe links'
+// codec, under a key of this purpose's own). Using it bumps the session version, so it
+// works once.
 //
 // GET on the link only shows a "Sign in" button that POSTs the link back: mail scanners
 // that fetch links to check them must not use the link up (or sign anyone in).
-
-// signInLinkName binds a token to its use: securecookie signs the name with the value,
-// so no other token of ours (a session cookie) passes for a sign-in link.
-const signInLinkName = "sign-in-link"
 
 // errSignInLinkForged: the token is not one we signed (mistyped, cut short or tampered).
 var errSignInLinkForged = errors.New("not a sign-in link token")
 
 // errSignInLinkExpired: the token was signed by us but its time is up.
 var errSignInLinkExpired = errors.New("the sign-in link has expired")
-
-// newSignInLinkCodec derives the keys that sign and encrypt sign-in links, apart from the
-// session keys. The codec's own age check is off: the expiry is in the claims, read with
-// the Store's clock.
-func newSignInLinkCodec(secret []byte) (*securecookie.SecureCookie, error) {
-	hashKey, err := hkdf.Key(sha256.New, secret, nil, "referrals sign-in link signing", 32)
-	if err != nil {
-		return nil, err
-	}
-	blockKey, err := hkdf.Key(sha256.New, secret, nil, "referrals sign-in link encryption", 16)
-	if err != nil {
-		return nil, err
-	}
-	return securecookie.New(hashKey, blockKey).MaxAge(0).SetSerializer(securecookie.JSONEncoder{}), nil
-}
 
 // signInLinkClaims is what a sign-in link token says.
 type signInLinkClaims struct {
@@ -59,7 +37,7 @@ type signInLinkClaims struct {
 // signInLinkPath is the path of the link emailed to u, working until expires; the
 // sender of the email puts its BASE_URL in front.
 func (h *Handler) signInLinkPath(u models.User, expires time.Time) string {
-	token, err := h.signInLinks.Encode(signInLinkName, signInLinkClaims{UserID: u.ID, Version: u.SessionVersion, Expires: expires.Unix()})
+	token, err := h.signInLinks.Encode(signInLinkClaims{UserID: u.ID, Version: u.SessionVersion, Expires: expires.Unix()})
 	if err != nil {
 		panic("encode a sign-in link: " + err.Error()) // three integers always encode
 	}
@@ -70,7 +48,7 @@ func (h *Handler) signInLinkPath(u models.User, expires time.Time) string {
 // returns its claims. Whether the link was used is the Store's to say.
 func (h *Handler) parseSignInLinkToken(token string) (signInLinkClaims, error) {
 	var claims signInLinkClaims
-	if err := h.signInLinks.Decode(signInLinkName, token, &claims); err != nil || claims.UserID <= 0 {
+	if err := h.signInLinks.Decode(token, &claims); err != nil || claims.UserID <= 0 {
 		return signInLinkClaims{}, errSignInLinkForged
 	}
 	if !h.store.Now().Before(time.Unix(claims.Expires, 0)) {

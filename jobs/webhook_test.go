@@ -309,6 +309,10 @@ func TestEveryEventTypeArrivesSignedOnceWithItsData(t *testing.T) {
 		if d := data(models.EventReferralQualified); d["amount_cents"] != float64(10000) || d["counted_cents"] != float64(50000) {
 			t.Errorf("referral.qualified data %v", d)
 		}
+		// The receiver has answered; the sender records the delivery just after.
+		waitFor(t, "all 7 deliveries are recorded as delivered", func() bool {
+			return db.Count(t, "webhook_deliveries", "status = 'delivered'") == 7
+		})
 		if n := db.Count(t, "webhook_deliveries", "status = 'delivered' AND attempts = 1"); n != 7 {
 			t.Errorf("%d deliveries delivered at the first attempt, want 7", n)
 		}

@@ -11,7 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 )
 
-// Account lifecycle (SPEC §5): people change their password and email preference;
+// Account lifecycle (docs/rules.md): people change their password and email preference;
 // owners add staff, change their roles, disable and enable accounts. Changing a password
 // or disabling an account bumps the session version, which ends the account's other
 // sessions (the caller starts a fresh one for the person who changed their password).
@@ -117,10 +117,17 @@ func (s *Store) SetMarketingEmails(ctx context.Context, id int64, on bool, ip st
 		if err := tx.Take(&u, id).Error; err != nil {
 			return notFound(err)
 		}
-		if u.EmailOptOut == !on {
-			return nil
+		if on && !u.EmailOptOut || !on && u.UnsubscribedAt != nil {
+			return nil // already so
 		}
-		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{"email_opt_out": !on, "updated_at": s.Now()}).Error; err != nil {
+		now := s.Now()
+		// The person's own choice: off sticks against the marketplace's sync, on clears it.
+		var unsubscribedAt *time.Time
+		if !on {
+			unsubscribedAt = &now
+		}
+		if err := tx.Model(&User{}).Where("id = ?", id).Updates(map[string]any{
+			"email_opt_out": !on, "unsubscribed_at": unsubscribedAt, "updated_at": now}).Error; err != nil {
 			return err
 		}
 		return s.audit(tx, selfActor(u, ip), "user.marketing_emails", u.Email, map[string]any{"on": on})

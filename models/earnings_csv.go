@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// EarningsCSVHeader is the header of an earnings file (SPEC §4): amounts are dollars
+// EarningsCSVHeader is the header of an earnings file (docs/csv.md): amounts are dollars
 // with at most two decimals, times RFC 3339 or YYYY-MM-DD, and the currency is USD.
 func EarningsCSVHeader() []string {
 	return []string{"id", "freelancer_email", "amount", "category", "client_id", "occurred_at"}

@@ -273,3 +273,51 @@ func TestEachDatabaseHasItsOwnInstallationID(t *testing.T) {
 		t.Errorf("installation ids %q and %q: want two different random ids", idA, idB)
 	}
 }
+
+// A marketplace that sends every profile with "email_opt_out": false each night must not
+// undo an unsubscribe: only the person turns marketing email back on, in /settings.
+func TestAnUnsubscribeSticksAgainstTheMarketplaceSync(t *testing.T) {
+	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
+		ctx := context.Background()
+		queuedEmail(t, db)
+		maria, err := db.Store.UserByEmail(ctx, "maria@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		no, yes := false, true
+		optedOut := func() bool { return db.Count(t, "users", "id = ? AND email_opt_out", maria.ID) == 1 }
+
+		if _, err := db.Store.Unsubscribe(ctx, maria.ID, "192.0.2.7"); err != nil {
+			t.Fatal(err)
+		}
+		db.FixtureProfile(t, models.FreelancerProfile{Email: maria.Email, EmailOptOut: &no})
+		if !optedOut() {
+			t.Fatal("the marketplace's sync turned marketing email back on after she unsubscribed")
+		}
+
+		if err := db.Store.SetMarketingEmails(ctx, maria.ID, true, "192.0.2.7"); err != nil {
+			t.Fatal(err)
+		}
+		if optedOut() {
+			t.Fatal("turning marketing email on in her settings did not take")
+		}
+		// Back on by her own choice, the marketplace's preference applies again both ways.
+		db.FixtureProfile(t, models.FreelancerProfile{Email: maria.Email, EmailOptOut: &yes})
+		if !optedOut() {
+			t.Error("the marketplace's opt-out did not apply")
+		}
+		db.FixtureProfile(t, models.FreelancerProfile{Email: maria.Email, EmailOptOut: &no})
+		if optedOut() {
+			t.Error("the marketplace's opt-in did not apply to an opt-out it had set itself")
+		}
+
+		// Turning it off in her settings sticks like the link.
+		if err := db.Store.SetMarketingEmails(ctx, maria.ID, false, "192.0.2.7"); err != nil {
+			t.Fatal(err)
+		}
+		db.FixtureProfile(t, models.FreelancerProfile{Email: maria.Email, EmailOptOut: &no})
+		if !optedOut() {
+			t.Error("the marketplace's sync undid her choice in settings")
+		}
+	})
+}

@@ -45,7 +45,7 @@ type LedgerSummary struct {
 	Entries      int64
 	BalanceCents int64
 	// WithdrawableCents is what can be withdrawn now. Referral credits carry no hold
-	// (SPEC §1: credited and withdrawable), so it equals the balance; it is its own field
+	// (docs/rules.md: credited and withdrawable), so it equals the balance; it is its own field
 	// so that a hold, if one is ever introduced, changes one place.
 	WithdrawableCents int64
 	// Credits are the freelancer's referral credits in every program, from review to paid:

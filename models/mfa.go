@@ -19,7 +19,7 @@ import (
 	"gorm.io/gorm"
 )
 
-// Two-factor sign-in for staff (SPEC §5): a TOTP code (RFC 6238: 6 digits, 30 s, SHA-1,
+// Two-factor sign-in for staff (docs/rules.md, "Staff roles"): a TOTP code (RFC 6238: 6 digits, 30 s, SHA-1,
 // as every authenticator app reads an otpauth:// URI) after the password, or one of ten
 // one-time recovery codes. Freelancers are never asked.
 

@@ -23,7 +23,7 @@ const (
 	ProgramEnded  ProgramStatus = "ended"
 )
 
-// The original program's numbers (SPEC §1); every one is a setting of each program.
+// The original program's numbers (docs/rules.md); every one is a setting of each program.
 const (
 	DefaultCategory           = "Customer Service"
 	DefaultThresholdCents     = 50000

@@ -7,7 +7,7 @@ import (
 )
 
 // Role says what a user may do: freelancers refer (or are referred); staff run the
-// program, each staff role with its own share of the work (SPEC §5). Staff are never
+// program, each staff role with its own share of the work (docs/rules.md, "Staff roles"). Staff are never
 // referrers.
 type Role string
 
@@ -65,7 +65,7 @@ const (
 	RetryEmails Permission = "retry emails"
 )
 
-// permissions is SPEC §5 "Who may do what": a reviewer decides, finance pays and
+// permissions is docs/rules.md "Staff roles": a reviewer decides, finance pays and
 // imports, the owner does everything. It is the one table both the routes' middleware and
 // the Store consult.
 var permissions = map[Role][]Permission{

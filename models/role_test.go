@@ -12,7 +12,7 @@ import (
 	"referrals/models/modelstest"
 )
 
-// whoMay is SPEC §5 "Who may do what", written out again here so that the rules' table
+// whoMay is docs/rules.md "Staff roles", written out again here so that the rules' table
 // (models.permissions) is checked against the spec rather than against itself.
 var whoMay = map[models.Permission][]models.Role{
 	models.DecidePayouts:  {models.RoleReviewer, models.RoleOwner},

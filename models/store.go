@@ -1,5 +1,5 @@
 // Package models is the referral program's domain: the gorm types, the rules R1-R15 of
-// SPEC.md as plain functions, and the Store that applies them to the database atomically.
+// docs/rules.md as plain functions, and the Store that applies them to the database atomically.
 //
 // Correctness under concurrency comes from the database (unique constraints, conditional
 // updates, INSERT ... ON CONFLICT DO NOTHING), never from Go locks, so every rule holds the

@@ -10,7 +10,8 @@ import (
 
 // Unsubscribe turns off marketing email for user id (R13) at once, the way RFC 8058's
 // one-click unsubscribe asks: email_opt_out is set and every invitation or reminder still
-// queued for them is cancelled, in one transaction. It needs no session: the signed
+// queued for them is cancelled, in one transaction. It sticks: the marketplace's profile
+// sync cannot undo it (unsubscribed_at), only the person in /settings. It needs no session: the signed
 // token of the link is the authority, checked by the caller. The user acted, from ip,
 // and the audit log says so; repeating it (mail providers may post twice) changes
 // nothing and records nothing. Unknown ids answer ErrNotFound.
@@ -23,8 +24,8 @@ func (s *Store) Unsubscribe(ctx context.Context, id int64, ip string) (User, err
 			return err
 		}
 		now := s.Now()
-		res := tx.Model(&User{}).Where("id = ? AND NOT email_opt_out", id).
-			Updates(map[string]any{"email_opt_out": true, "updated_at": now})
+		res := tx.Model(&User{}).Where("id = ? AND (NOT email_opt_out OR unsubscribed_at IS NULL)", id).
+			Updates(map[string]any{"email_opt_out": true, "unsubscribed_at": now, "updated_at": now})
 		if res.Error != nil {
 			return res.Error
 		}

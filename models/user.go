@@ -17,14 +17,17 @@ import (
 
 // User is a freelancer or a member of staff (see Role). Emails are unique across both.
 type User struct {
-	ID              int64
-	Role            Role
-	Email           string
-	Name            string
-	PasswordHash    string
-	Country         string
-	TopRated        bool
-	EmailOptOut     bool
+	ID           int64
+	Role         Role
+	Email        string
+	Name         string
+	PasswordHash string
+	Country      string
+	TopRated     bool
+	EmailOptOut  bool
+	// UnsubscribedAt is when the person turned marketing email off themselves; the
+	// marketplace's profile sync cannot turn it back on, only the person can.
+	UnsubscribedAt  *time.Time
 	ClientAccountID *string
 	// PlusUntil is when the user's Freelancer Plus membership ends, if they have one.
 	PlusUntil *time.Time
@@ -277,7 +280,7 @@ func (s *Store) EndSessions(ctx context.Context, userID int64) error {
 	return rowsAffected(res, ErrNotFound)
 }
 
-// FreelancerProfile is a freelancer's profile as the marketplace sends it (SPEC §4),
+// FreelancerProfile is a freelancer's profile as the marketplace sends it (docs/api.md),
 // keyed by email. A field left nil keeps its stored value; ClientAccountID "" clears it.
 type FreelancerProfile struct {
 	Email           string
@@ -503,7 +506,7 @@ func updateFreelancers(tx *gorm.DB, profiles []FreelancerProfile, now time.Time)
 		// Raw SQL: one UPDATE for many rows; a NULL in VALUES keeps the stored value.
 		err := rawScan(tx, &rows, "UPDATE users SET updated_at = ?, name = COALESCE(v.column2, users.name), "+
 			"country = COALESCE(v.column3, users.country), top_rated = COALESCE(v.column4, users.top_rated), "+
-			"email_opt_out = COALESCE(v.column5, users.email_opt_out), "+
+			"email_opt_out = users.unsubscribed_at IS NOT NULL OR COALESCE(v.column5, users.email_opt_out), "+
 			"client_account_id = CASE WHEN v.column6 IS NULL THEN users.client_account_id ELSE NULLIF(v.column6, '') END "+
 			"FROM (VALUES "+placeholders(len(part), cols...)+") AS v WHERE users.email = v.column1 AND users.role = ? "+
 			"RETURNING id, email", args...)

@@ -1,6 +1,6 @@
 // Package tokens signs small values into URL-safe tokens and reads them back, refusing
 // any token it did not sign: for values in links that only the app can have written
-// (the one-click unsubscribe links of marketing email).
+// (the one-click unsubscribe links of marketing email, emailed sign-in links).
 //
 // A token is gorilla/securecookie's encoding of the value (JSON), signed with
 // HMAC-SHA256 under a key of its own per purpose, derived from the session secret with
@@ -23,6 +23,10 @@ const (
 	// Unsubscribe tokens carry a user id: the one-click unsubscribe link of marketing
 	// email (RFC 8058). They never expire: an old email's link must keep working.
 	Unsubscribe = "unsubscribe"
+	// SignInLink tokens carry a user id, the user's session version and an expiry: the
+	// passwordless sign-in link, which works once (using it bumps the version) and
+	// until its expiry.
+	SignInLink = "sign-in link"
 )
 
 // ErrInvalid: the token is not one this codec signed (mistyped, cut short, tampered

@@ -81,7 +81,7 @@ func SpreadsheetText(s string) string {
 	return s
 }
 
-// The lists' exports (SPEC §5): one header each, dollars as 123.45, times RFC 3339 in
+// The lists' exports (README, "The admin console"): one header each, dollars as 123.45, times RFC 3339 in
 // UTC, flags joined by ";", and every text cell through SpreadsheetText.
 
 // PayoutsCSVHeader names the columns of /admin/payouts.csv.

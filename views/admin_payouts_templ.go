@@ -17,7 +17,7 @@ import (
 	"referrals/models"
 )
 
-// PayoutQuery is the review queue's filters as asked for (SPEC §5), defaults filled in.
+// PayoutQuery is the review queue's filters as asked for (README, "The admin console"), defaults filled in.
 type PayoutQuery struct {
 	Status  string // a payout status, or "all"
 	Flag    string

@@ -33,7 +33,7 @@ type DashboardModel struct {
 // ProgramPanel is one program as the dashboard shows it.
 type ProgramPanel struct {
 	models.ProgramDashboard
-	// IDSuffix makes the panel's fixed ids unique (SPEC §5): "" for the first program the
+	// IDSuffix makes the panel's fixed ids unique (the browser tests and outside checks find them): "" for the first program the
 	// freelancer was invited to, "-SLUG" for the others.
 	IDSuffix string
 	// Share is the share kit's HTML (ShareKitHTML), set when the freelancer may share

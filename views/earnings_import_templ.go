@@ -34,7 +34,7 @@ func csvHeaderParts() []string {
 	return parts
 }
 
-// EarningsImport is the admin's CSV upload of earnings (SPEC §4).
+// EarningsImport is the admin's CSV upload of earnings (docs/csv.md).
 func EarningsImport(p Page, m EarningsImportModel) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context

@@ -1,4 +1,4 @@
--- The whole domain of SPEC §2. The constraints here carry the rules: one account per
+-- The whole domain of docs/rules.md. The constraints here carry the rules: one account per
 -- email, one referral per friend, one payout per referral, one ledger credit per payout,
 -- one earning per external id. The SQLite twin of this file must stay equivalent.
 

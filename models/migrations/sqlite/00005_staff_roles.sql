@@ -1,4 +1,4 @@
--- Staff roles (SPEC §5): an admin becomes an owner, and staff may also be reviewers or
+-- Staff roles (docs/rules.md): an admin becomes an owner, and staff may also be reviewers or
 -- finance. The PostgreSQL twin of this file must stay equivalent.
 --
 -- SQLite cannot change a CHECK constraint in place, so users is rebuilt. Other tables

@@ -1,4 +1,4 @@
--- Accounts of the second release (SPEC §5): staff sign in with a TOTP code once enrolled
+-- Accounts of the second release (docs/rules.md, "Staff roles"): staff sign in with a TOTP code once enrolled
 -- (the secret, when they enrolled, and the last time step accepted, so that a code is
 -- never accepted twice), with ten one-time recovery codes kept hashed; and an account can
 -- be disabled. The PostgreSQL twin of this file must stay equivalent.
