@@ -247,7 +247,7 @@ func dashboardSQL(d Dialect) string {
 			JOIN users fu ON fu.id = q.friend_id
 			LEFT JOIN payouts po ON po.referral_id = q.id)`
 	}
-	q := `SELECT u.id, u.role, u.email, u.name, u.country, u.top_rated, u.email_opt_out, u.client_account_id, u.plus_until,
+	q := `SELECT u.id, u.role, u.email, u.name, u.country, u.top_rated, u.email_opt_out, u.unsubscribed_at, u.client_account_id, u.plus_until,
 		u.signup_ip, u.session_version, u.totp_enrolled_at, u.totp_last_step, u.disabled_at, u.created_at, u.updated_at,
 		r.id, r.program_id, r.registered_at, r.counted_cents, r.status, ru.name,
 		p.id, p.slug, p.name, p.categories, p.threshold_cents, p.reward_cents, p.deadline, p.time_zone, p.countries,
@@ -281,28 +281,28 @@ func dashboardSQL(d Dialect) string {
 
 // dashboardScan is one row of the statement as scanned.
 type dashboardScan struct {
-	uID, uSessionVersion, uTOTPLastStep                               int64
-	uRole, uEmail, uName, uCountry, uSignupIP                         string
-	uTopRated, uEmailOptOut                                           bool
-	uClientAccountID                                                  sql.NullString
-	uPlusUntil, uTOTPEnrolledAt, uDisabledAt, uCreatedAt, uUpdatedAt  sqlTime
-	rID, rProgramID, rCountedCents                                    sql.NullInt64
-	rRegisteredAt                                                     sqlTime
-	rStatus, referrerName                                             sql.NullString
-	pID, pThreshold, pReward, pPerkMonths, pPayoutDays, pReminderDays sql.NullInt64
-	pSlug, pName, pTimeZone, pStatus                                  sql.NullString
-	pCategories, pCountries                                           sql.RawBytes
-	pDeadline, pCreatedAt, pUpdatedAt                                 sqlTime
-	pRequiresTopRated                                                 sql.NullBool
-	iID, iClicks                                                      sql.NullInt64
-	iCode                                                             sql.NullString
-	iInvitedAt, iRemindedAt                                           sqlTime
-	shown                                                             sql.NullBool
-	facts, days, friends                                              sql.RawBytes
+	uID, uSessionVersion, uTOTPLastStep                                               int64
+	uRole, uEmail, uName, uCountry, uSignupIP                                         string
+	uTopRated, uEmailOptOut                                                           bool
+	uClientAccountID                                                                  sql.NullString
+	uPlusUntil, uTOTPEnrolledAt, uDisabledAt, uCreatedAt, uUpdatedAt, uUnsubscribedAt sqlTime
+	rID, rProgramID, rCountedCents                                                    sql.NullInt64
+	rRegisteredAt                                                                     sqlTime
+	rStatus, referrerName                                                             sql.NullString
+	pID, pThreshold, pReward, pPerkMonths, pPayoutDays, pReminderDays                 sql.NullInt64
+	pSlug, pName, pTimeZone, pStatus                                                  sql.NullString
+	pCategories, pCountries                                                           sql.RawBytes
+	pDeadline, pCreatedAt, pUpdatedAt                                                 sqlTime
+	pRequiresTopRated                                                                 sql.NullBool
+	iID, iClicks                                                                      sql.NullInt64
+	iCode                                                                             sql.NullString
+	iInvitedAt, iRemindedAt                                                           sqlTime
+	shown                                                                             sql.NullBool
+	facts, days, friends                                                              sql.RawBytes
 }
 
 func (r *dashboardScan) targets() []any {
-	return []any{&r.uID, &r.uRole, &r.uEmail, &r.uName, &r.uCountry, &r.uTopRated, &r.uEmailOptOut, &r.uClientAccountID, &r.uPlusUntil,
+	return []any{&r.uID, &r.uRole, &r.uEmail, &r.uName, &r.uCountry, &r.uTopRated, &r.uEmailOptOut, &r.uUnsubscribedAt, &r.uClientAccountID, &r.uPlusUntil,
 		&r.uSignupIP, &r.uSessionVersion, &r.uTOTPEnrolledAt, &r.uTOTPLastStep, &r.uDisabledAt, &r.uCreatedAt, &r.uUpdatedAt,
 		&r.rID, &r.rProgramID, &r.rRegisteredAt, &r.rCountedCents, &r.rStatus, &r.referrerName,
 		&r.pID, &r.pSlug, &r.pName, &r.pCategories, &r.pThreshold, &r.pReward, &r.pDeadline, &r.pTimeZone, &r.pCountries,
@@ -316,7 +316,7 @@ func (r *dashboardScan) targets() []any {
 func (r *dashboardScan) me() dashboardMe {
 	u := User{
 		ID: r.uID, Role: Role(r.uRole), Email: r.uEmail, Name: r.uName, Country: r.uCountry, TopRated: r.uTopRated,
-		EmailOptOut: r.uEmailOptOut, PlusUntil: r.uPlusUntil.ptr(), SignupIP: r.uSignupIP, SessionVersion: r.uSessionVersion,
+		EmailOptOut: r.uEmailOptOut, UnsubscribedAt: r.uUnsubscribedAt.ptr(), PlusUntil: r.uPlusUntil.ptr(), SignupIP: r.uSignupIP, SessionVersion: r.uSessionVersion,
 		TOTPEnrolledAt: r.uTOTPEnrolledAt.ptr(), TOTPLastStep: r.uTOTPLastStep, DisabledAt: r.uDisabledAt.ptr(),
 		CreatedAt: r.uCreatedAt.t, UpdatedAt: r.uUpdatedAt.t,
 	}

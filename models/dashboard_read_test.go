@@ -48,6 +48,14 @@ func TestTheOneStatementDashboardIsTheOneTheRulesMake(t *testing.T) {
 		if _, err := db.Store.UpdateProgram(ctx, models.CLIActor(), ended.Slug, in); err != nil {
 			t.Fatal(err)
 		}
+		// Maria turns marketing email off herself (users.unsubscribed_at).
+		maria, err := db.Store.UserByEmail(ctx, "maria@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Store.Unsubscribe(ctx, maria.ID, "203.0.113.9"); err != nil {
+			t.Fatal(err)
+		}
 		draft := createProgram(t, db, models.ProgramInput{Slug: "draft", Name: "Draft", Deadline: db.Clock.Now().AddDate(0, 2, 0).Format("2006-01-02"), Status: models.ProgramDraft})
 		_ = draft
 

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
+	"testing"
 	"time"
 )
 
@@ -365,4 +367,20 @@ func (s *Store) refClickDays(ctx context.Context, invitationIDs []int64) (map[in
 		return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
 	}
 	return out, nil
+}
+
+// The session check on the dashboard builds the User from the columns it reads
+// (dashboardScan.me): a field added to User must be read there too.
+func TestTheDashboardSessionReadsEveryFieldOfTheUser(t *testing.T) {
+	read := map[string]bool{"ID": true, "Role": true, "Email": true, "Name": true, "Country": true, "TopRated": true,
+		"EmailOptOut": true, "UnsubscribedAt": true, "ClientAccountID": true, "PlusUntil": true, "SignupIP": true,
+		"SessionVersion": true, "TOTPEnrolledAt": true, "TOTPLastStep": true, "DisabledAt": true, "CreatedAt": true, "UpdatedAt": true,
+		// Secrets no page served with the session check needs.
+		"PasswordHash": true, "TOTPSecret": true}
+	typ := reflect.TypeOf(User{})
+	for i := range typ.NumField() {
+		if name := typ.Field(i).Name; !read[name] {
+			t.Errorf("User.%s is not read by dashboardSQL and dashboardScan (models/dashboard_read.go)", name)
+		}
+	}
 }
