@@ -292,7 +292,7 @@ func TestReferralAndReferrerPages(t *testing.T) {
 		}
 		timeline := text(byID(doc, "timeline"))
 		for _, want := range []string{"Referrer invited", "signed up through the link. From 198.51.100.77", "Earning counted: $300.00", "Approved by cli",
-			"Joins the 2019-03 batch", "Email: "} {
+			"Joins the 2019-03 batch", "Email: Friend joined", "Email: Credit approved"} {
 			if !strings.Contains(timeline, want) {
 				t.Errorf("timeline lacks %q: %s", want, timeline)
 			}

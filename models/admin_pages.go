@@ -202,7 +202,7 @@ func timelineEvents(t ReferralTimeline, earnings []Earning, history []AuditEvent
 		if e.SentAt != nil {
 			at = *e.SentAt
 		}
-		ev = append(ev, TimelineEvent{At: at, Kind: "email", Title: "Email: " + e.Subject,
+		ev = append(ev, TimelineEvent{At: at, Kind: "email", Title: "Email",
 			Detail: fmt.Sprintf("To %s, %s.", e.Recipient, e.Status), Href: fmt.Sprintf("/admin/outbox/%d", e.ID), Email: &emails[i]})
 	}
 	order := map[string]int{"invited": 0, "reminded": 1, "clicks": 1, "joined": 2, "earning": 3, "qualified": 4, "flagged": 5, "decided": 6, "paid": 7, "email": 8}

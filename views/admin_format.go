@@ -458,3 +458,12 @@ func barWidth(part, whole int64) string {
 	}
 	return strconv.FormatInt(pct, 10)
 }
+
+// TimelineTitle is what a referral's timeline says of an event. An email is named by its
+// kind: its subject is written only when it is sent, so a queued one has none yet.
+func TimelineTitle(e models.TimelineEvent) string {
+	if e.Email != nil {
+		return "Email: " + EmailKindLabel(e.Email.Kind)
+	}
+	return e.Title
+}
