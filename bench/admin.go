@@ -36,7 +36,7 @@ func adminPages(sc scale) []adminPage {
 		{"queue status=all sort=newest", "/admin/payouts?status=all&sort=newest"},
 		{"queue approved program=", "/admin/payouts?status=approved&program=customer-service"},
 		{"queue q=whole email", "/admin/payouts?status=all&q=" + url.QueryEscape(referrerEmail(0))},
-		{"queue page 20", "/admin/payouts?status=approved&page=20"},
+		{fmt.Sprintf("queue page %d", deepPage(sc)), fmt.Sprintf("/admin/payouts?status=approved&page=%d", deepPage(sc))},
 		{"referrals", "/admin/referrals"},
 		{"referrals qualified program=", "/admin/referrals?status=qualified&program=customer-service"},
 		{"referrals q=whole email", "/admin/referrals?q=" + url.QueryEscape(friendEmail(sc.Friends-1))},
@@ -48,8 +48,13 @@ func adminPages(sc scale) []adminPage {
 		{"programs", "/admin/programs"},
 		{"referral page", "/admin/referrals/1"},
 		{"referrer page", "/admin/referrers/2"},
+		{"webhooks", "/admin/webhooks"},
 	}
 }
+
+// deepPage is a page of the approved payouts far from the first that exists at any
+// scale: page 20 (25 a page), or the last page when there are fewer.
+func deepPage(sc scale) int { return max(1, min(20, (sc.Approved+24)/25)) }
 
 // adminResult is one admin page under load.
 type adminResult struct {
@@ -225,6 +230,42 @@ func seedAdminHistory(ctx context.Context, in inserter, sc scale, cal calendar) 
 				return err
 			}
 			emails = emails[:0]
+		}
+	}
+	return seedWebhooks(ctx, in, sc, cal)
+}
+
+// seedWebhooks gives the webhooks list something to count: two endpoints that receive
+// payout.approved, one that took every delivery and one disabled after a day of
+// failures, with an event and a delivery to each per approved payout.
+func seedWebhooks(ctx context.Context, in inserter, sc scale, cal calendar) error {
+	at := cal.decided
+	endpoints := [][]any{
+		{"https://hooks.bench.test/referrals", `["payout.approved"]`, "whsec_" + strings.Repeat("A", 44), "active", nil, nil, "", at, at},
+		{"https://old.bench.test/hook", `["payout.approved"]`, "whsec_" + strings.Repeat("B", 44), "disabled", at, at.Add(24 * time.Hour),
+			"No delivery succeeded for a day (seeded).", at, at},
+	}
+	if err := in.insert(ctx, "webhook_endpoints", []string{"url", "events", "secret", "status", "failing_since", "disabled_at", "disabled_reason", "created_at", "updated_at"}, endpoints); err != nil {
+		return err
+	}
+	var events [][]any
+	for i := range sc.Approved {
+		events = append(events, []any{fmt.Sprintf("msg_seed%026d", i+1), "payout.approved",
+			fmt.Sprintf(`{"type":"payout.approved","data":{"payout_id":%d}}`, i+1), fmt.Sprintf("payout.approved:%d", i+1), at})
+	}
+	if err := in.insert(ctx, "webhook_events", []string{"message_id", "type", "payload", "dedupe_key", "created_at"}, events); err != nil {
+		return err
+	}
+	// One statement per endpoint: PostgreSQL cannot type a parameter inside a CASE.
+	for _, d := range []struct {
+		status, endpoint, lastError string
+		code                        int
+		deliveredAt                 any
+	}{{"delivered", "active", "", 200, at}, {"failed", "disabled", "HTTP 500", 500, nil}} {
+		q := `INSERT INTO webhook_deliveries (event_id, endpoint_id, status, attempts, last_attempt_at, last_status_code, last_error, give_up_at, delivered_at, created_at)
+			SELECT ev.id, ep.id, ?, 1, ?, ?, ?, ?, ?, ? FROM webhook_events ev CROSS JOIN webhook_endpoints ep WHERE ep.status = ?`
+		if _, err := in.db.ExecContext(ctx, placeholders(in.dialect, q), d.status, at, d.code, d.lastError, at.Add(24*time.Hour), d.deliveredAt, at, d.endpoint); err != nil {
+			return fmt.Errorf("insert into webhook_deliveries: %w", err)
 		}
 	}
 	return nil

@@ -143,7 +143,7 @@ func (h *Handler) adminOutbox(c echo.Context) error {
 		return badRequest("There is no email kind %q.", m.Kind)
 	}
 	var err error
-	if m.Counts, m.Capped, err = h.store.OutboxCounts(ctx); err != nil {
+	if m.Counts, err = h.store.OutboxCounts(ctx); err != nil {
 		return err
 	}
 	f := models.OutboxFilter{Status: models.EmailStatus(m.Status), Kind: models.EmailKind(m.Kind), Search: m.Search}

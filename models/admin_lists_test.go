@@ -76,7 +76,7 @@ func TestOutboxListsEmailsWithoutBodiesAndShowsOne(t *testing.T) {
 		if err != nil || e.Facts == nil || e.Recipient != "maria@example.com" {
 			t.Errorf("email %+v, %v", e, err)
 		}
-		counts, _, _ := db.Store.OutboxCounts(ctx)
+		counts, _ := db.Store.OutboxCounts(ctx)
 		if counts[models.EmailQueued] != 3 {
 			t.Errorf("counts %v", counts)
 		}

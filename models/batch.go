@@ -127,15 +127,17 @@ func (b BatchSummary) Overdue(now time.Time) bool {
 // Reconciled reports whether the ledger holds exactly what the batch paid.
 func (b BatchSummary) Reconciled() bool { return b.LedgerCents == b.PaidCents }
 
-// Batches lists the batches, the latest month first.
+// Batches lists the batches, the latest month first. It reads the counter rows the
+// database keeps per batch month (batch_counts, ledger_counts; see migration 00016), not
+// the payouts.
 func (s *Store) Batches(ctx context.Context, paging Paging) (Page[BatchSummary], error) {
 	db := s.db.WithContext(ctx)
 	var total int64
-	if err := db.Model(&Payout{}).Where("batch_month IS NOT NULL").Distinct("batch_month").Count(&total).Error; err != nil {
+	if err := db.Raw("SELECT COUNT(DISTINCT batch_month) FROM batch_counts WHERE n <> 0").Scan(&total).Error; err != nil {
 		return Page[BatchSummary]{}, fmt.Errorf("count batches: %w", err)
 	}
 	var months []string
-	err := db.Model(&Payout{}).Where("batch_month IS NOT NULL").Distinct("batch_month").
+	err := db.Table("batch_counts").Where("n <> 0").Distinct("batch_month").
 		Order("batch_month DESC").Offset(paging.Offset()).Limit(paging.Limit()).Pluck("batch_month", &months).Error
 	if err != nil {
 		return Page[BatchSummary]{}, fmt.Errorf("list batches: %w", err)
@@ -144,7 +146,8 @@ func (s *Store) Batches(ctx context.Context, paging Paging) (Page[BatchSummary],
 	return newPage(summaries, total, paging), err
 }
 
-// batchSummaries adds up the batches of months, in the order given, with SQL aggregates.
+// batchSummaries adds up the batches of months, in the order given, from the counter rows
+// (a row per program and status of each month, and per kind of ledger entry).
 func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, error) {
 	if len(months) == 0 {
 		return nil, nil
@@ -156,9 +159,8 @@ func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, er
 		N          int64
 		Cents      int64
 	}
-	err := db.Model(&Payout{}).
-		Select("batch_month, program_id, status, COUNT(*) AS n, SUM(amount_cents) AS cents").
-		Where("batch_month IN ?", months).Group("batch_month, program_id, status").Find(&groups).Error
+	err := db.Table("batch_counts").Select("batch_month, program_id, status, n, cents").
+		Where("batch_month IN ? AND n <> 0", months).Find(&groups).Error
 	if err != nil {
 		return nil, fmt.Errorf("add up batches: %w", err)
 	}
@@ -166,9 +168,8 @@ func (s *Store) batchSummaries(db *gorm.DB, months []string) ([]BatchSummary, er
 		BatchMonth string
 		Cents      int64
 	}
-	err = db.Table("ledger_entries le").Select("p.batch_month AS batch_month, SUM(le.amount_cents) AS cents").
-		Joins("JOIN payouts p ON p.id = le.payout_id").
-		Where("p.batch_month IN ?", months).Group("p.batch_month").Find(&ledger).Error
+	err = db.Table("ledger_counts").Select("batch_month, SUM(cents) AS cents").
+		Where("batch_month IN ?", months).Group("batch_month").Find(&ledger).Error
 	if err != nil {
 		return nil, fmt.Errorf("add up batch credits: %w", err)
 	}

@@ -20,7 +20,9 @@ type OutboxFilter struct {
 	Paging Paging
 }
 
-// Outbox lists emails, the most recent first, without their bodies.
+// Outbox lists emails, the most recent first, without their bodies. Without a search
+// its total comes from the counter rows (email_counts); a search is counted up to
+// CountCap.
 func (s *Store) Outbox(ctx context.Context, f OutboxFilter) (Page[Email], error) {
 	q := s.db.WithContext(ctx).Model(&Email{})
 	if f.Status != "" {
@@ -29,7 +31,8 @@ func (s *Store) Outbox(ctx context.Context, f OutboxFilter) (Page[Email], error)
 	if f.Kind != "" {
 		q = q.Where("kind = ?", f.Kind)
 	}
-	if strings.TrimSpace(f.Search) != "" {
+	searched := strings.TrimSpace(f.Search) != ""
+	if searched {
 		pat := containsPattern(f.Search)
 		q = q.Where("(recipient LIKE ?"+likeEscape+" OR LOWER(subject) LIKE ?"+likeEscape+")", pat, pat)
 	}
@@ -40,24 +43,68 @@ func (s *Store) Outbox(ctx context.Context, f OutboxFilter) (Page[Email], error)
 	}
 	page := newPage(emails, 0, f.Paging)
 	page.More = more
-	if page.Total, page.Capped, err = cappedCount(q); err != nil {
-		return Page[Email]{}, fmt.Errorf("count emails: %w", err)
+	if searched {
+		if page.Total, page.Capped, err = cappedCount(q); err != nil {
+			return Page[Email]{}, fmt.Errorf("count emails: %w", err)
+		}
+		return page, nil
 	}
-	return page, nil
+	counts, err := s.emailCounts(ctx)
+	page.Total = counts.total(f.Status, f.Kind)
+	return page, err
 }
 
-// OutboxCounts is how many emails are in each delivery status, each counted up to
-// CountCap through the status index (capped says which went past it).
-func (s *Store) OutboxCounts(ctx context.Context) (counts map[EmailStatus]int64, capped map[EmailStatus]bool, err error) {
-	counts, capped = map[EmailStatus]int64{}, map[EmailStatus]bool{}
-	for _, status := range []EmailStatus{EmailQueued, EmailSending, EmailSent, EmailFailed} {
-		n, over, err := cappedCount(s.db.WithContext(ctx).Model(&Email{}).Where("status = ?", status))
-		if err != nil {
-			return nil, nil, fmt.Errorf("count %s emails: %w", status, err)
-		}
-		counts[status], capped[status] = n, over
+// emailTotals are the counter rows of the emails (email_counts, kept by the database on
+// every insert and change of status; see migration 00016): how many per status and kind.
+type emailTotals map[EmailStatus]map[EmailKind]int64
+
+// emailCounts reads the counter rows of the emails: a row per status and kind.
+func (s *Store) emailCounts(ctx context.Context) (emailTotals, error) {
+	var rows []struct {
+		Status EmailStatus
+		Kind   EmailKind
+		N      int64
 	}
-	return counts, capped, nil
+	if err := s.db.WithContext(ctx).Table("email_counts").Select("status, kind, n").Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("count emails: %w", err)
+	}
+	t := emailTotals{}
+	for _, r := range rows {
+		if t[r.Status] == nil {
+			t[r.Status] = map[EmailKind]int64{}
+		}
+		t[r.Status][r.Kind] += r.N
+	}
+	return t, nil
+}
+
+// total is how many emails have status and kind ("" is any).
+func (t emailTotals) total(status EmailStatus, kind EmailKind) int64 {
+	var n int64
+	for s, kinds := range t {
+		if status != "" && s != status {
+			continue
+		}
+		for k, c := range kinds {
+			if kind == "" || k == kind {
+				n += c
+			}
+		}
+	}
+	return n
+}
+
+// OutboxCounts is how many emails are in each delivery status, from the counter rows.
+func (s *Store) OutboxCounts(ctx context.Context) (map[EmailStatus]int64, error) {
+	t, err := s.emailCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[EmailStatus]int64{}
+	for status := range t {
+		counts[status] = t.total(status, "")
+	}
+	return counts, nil
 }
 
 // OutboxEmail loads one email with its bodies.

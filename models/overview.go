@@ -31,14 +31,14 @@ type Totals struct {
 	LedgerCents  int64
 }
 
-// Overview adds up the funnel and the money of one program, or (programID 0) of all.
-// Referral and payout numbers come from the counter rows (ReferralCounts,
-// PayoutCounts); the invitations and, across all programs, the ledger are added up.
+// Overview adds up the funnel and the money of one program, or (programID 0) of all,
+// from the counter rows the database keeps (invitation_counts, ReferralCounts,
+// PayoutCounts, and across all programs ledger_counts): a few rows whatever the data.
 func (s *Store) Overview(ctx context.Context, programID int64) (Totals, error) {
 	db := s.db.WithContext(ctx)
 	var t Totals
 	var invitations struct{ Invited, Clicks int64 }
-	q := db.Table("invitations").Select("COUNT(*) AS invited, COALESCE(SUM(clicks), 0) AS clicks")
+	q := db.Table("invitation_counts").Select("COALESCE(SUM(invited), 0) AS invited, COALESCE(SUM(clicks), 0) AS clicks")
 	if programID != 0 {
 		q = q.Where("program_id = ?", programID)
 	}
@@ -80,7 +80,7 @@ func (s *Store) Overview(ctx context.Context, programID int64) (Totals, error) {
 		t.LedgerCents = t.PaidCents // the ledger knows no programs: it is checked across all
 		return t, nil
 	}
-	err = db.Raw(`SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_entries WHERE kind = ?`, LedgerReferralCredit).Scan(&t.LedgerCents).Error
+	err = db.Raw(`SELECT COALESCE(SUM(cents), 0) FROM ledger_counts WHERE kind = ?`, LedgerReferralCredit).Scan(&t.LedgerCents).Error
 	if err != nil {
 		return t, fmt.Errorf("add up the ledger: %w", err)
 	}
@@ -94,9 +94,8 @@ type Inbox struct {
 	// NextBatch is the oldest month with approved, unpaid credits, due by NextDue.
 	NextBatch string
 	NextDue   time.Time
-	// FailedEmails is how many emails failed (counted up to CountCap).
-	FailedEmails       int64
-	FailedEmailsCapped bool
+	// FailedEmails is how many emails failed.
+	FailedEmails int64
 	// PastDeadline are the programs still active after their deadline.
 	PastDeadline []ProgramChoice
 }
@@ -130,10 +129,11 @@ func (s *Store) Inbox(ctx context.Context) (Inbox, error) {
 			}
 		}
 	}
-	in.FailedEmails, in.FailedEmailsCapped, err = cappedCount(db.Model(&Email{}).Where("status = ?", EmailFailed))
+	emails, err := s.emailCounts(ctx)
 	if err != nil {
-		return in, fmt.Errorf("count failed emails: %w", err)
+		return in, err
 	}
+	in.FailedEmails = emails.total(EmailFailed, "")
 	err = db.Model(&Program{}).Select("slug, name").Where("status = ? AND deadline < ?", ProgramActive, s.Now()).
 		Order("deadline, id").Find(&in.PastDeadline).Error
 	return in, err

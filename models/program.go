@@ -436,13 +436,13 @@ type ProgramRow struct {
 	Qualified int64
 }
 
-// programRows selects programs with their counts, one subquery per count on indexed
-// columns, for a page of programs at a time; referrals are counted by the counter rows
-// the database keeps (referral_counts).
+// programRows selects programs with their counts, for a page of programs at a time,
+// from the counter rows the database keeps (invitation_counts, referral_counts; see
+// migration 00016): a few rows per program, where counting the invitations read every one.
 func programRows(db *gorm.DB) *gorm.DB {
 	return db.Model(&Program{}).Select(`programs.*,
-		(SELECT COUNT(*) FROM invitations i WHERE i.program_id = programs.id) AS invited,
-		(SELECT COUNT(*) FROM invitations i WHERE i.program_id = programs.id AND i.reminded_at IS NOT NULL) AS reminded,
+		(SELECT COALESCE(SUM(c.invited), 0) FROM invitation_counts c WHERE c.program_id = programs.id) AS invited,
+		(SELECT COALESCE(SUM(c.reminded), 0) FROM invitation_counts c WHERE c.program_id = programs.id) AS reminded,
 		(SELECT COALESCE(SUM(c.n), 0) FROM referral_counts c WHERE c.program_id = programs.id) AS referrals,
 		(SELECT COALESCE(SUM(c.n), 0) FROM referral_counts c WHERE c.program_id = programs.id AND c.status = 'qualified') AS qualified`)
 }
