@@ -58,6 +58,7 @@ func main() {
 	rounds := flag.Int("rounds", 3, "with -compare, how many times each build is measured")
 	instructions := flag.Bool("instructions", false, "with -compare, also count each build's instructions per request under valgrind's callgrind (a few minutes more)")
 	phaseList := flag.String("phases", strings.Join(allPhases, ","), "the phases to measure, comma-separated: "+strings.Join(allPhases, ", ")+" (the others are skipped, and so is the run at a tenth of -scale without dashboard)")
+	dashboardOnly := flag.Bool("dashboard-only", false, "with -compare, measure the dashboard phases only (a few minutes instead of half an hour while working on that page)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -71,7 +72,7 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	rc := runConfig{scale: *scaleFlag, duration: *duration, bin: *bin, pgURL: *pgURL}
+	rc := runConfig{scale: *scaleFlag, duration: *duration, bin: *bin, pgURL: *pgURL, dashboardOnly: *dashboardOnly}
 	var err error
 	if rc.phases, err = parsePhases(*phaseList); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -162,6 +163,8 @@ type runConfig struct {
 	full bool
 	// phases are the measurements to make (-phases); the others are skipped.
 	phases map[string]bool
+	// dashboardOnly makes a comparison measure the dashboard only (-dashboard-only).
+	dashboardOnly bool
 }
 
 // allPhases are the bench's measurements, in the order they run.
