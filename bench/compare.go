@@ -35,7 +35,7 @@ type compareBuild struct {
 func compare(ctx context.Context, rc runConfig, dialects []string, a, b compareBuild, rounds int, instructions bool) error {
 	for _, dialect := range dialects {
 		run := rc
-		run.dialect, run.full = models.Dialect(dialect), true
+		run.dialect, run.full = models.Dialect(dialect), !rc.dashboardOnly
 		fmt.Fprintf(os.Stderr, "== %s at scale %g: A = %s, B = %s, %d rounds\n", dialect, run.scale, a.label, b.label, rounds)
 		seeded, took, err := prepare(ctx, run)
 		if err != nil {

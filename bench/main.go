@@ -56,6 +56,7 @@ func main() {
 	compareRev := flag.String("compare", "", "compare the build of this git revision (A) with -bin (B) on one seeded database per -dbs, interleaved over -rounds")
 	rounds := flag.Int("rounds", 3, "with -compare, how many times each build is measured")
 	instructions := flag.Bool("instructions", false, "with -compare, also count each build's instructions per request under valgrind's callgrind (a few minutes more)")
+	dashboardOnly := flag.Bool("dashboard-only", false, "with -compare, measure the dashboard phases only (a few minutes instead of half an hour while working on that page)")
 	flag.Parse()
 	set := map[string]bool{}
 	flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -69,7 +70,7 @@ func main() {
 	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	rc := runConfig{scale: *scaleFlag, duration: *duration, bin: *bin, pgURL: *pgURL}
+	rc := runConfig{scale: *scaleFlag, duration: *duration, bin: *bin, pgURL: *pgURL, dashboardOnly: *dashboardOnly}
 	var err error
 	switch {
 	case *load > 0:
@@ -151,6 +152,8 @@ type runConfig struct {
 	pgURL    string
 	// full runs every measurement; otherwise only the dashboard (the 10x comparison).
 	full bool
+	// dashboardOnly makes a comparison measure the dashboard only (-dashboard-only).
+	dashboardOnly bool
 }
 
 // result is one row of the table.

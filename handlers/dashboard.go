@@ -24,9 +24,13 @@ func (h *Handler) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.store.Dashboard(c.Request().Context(), u.ID, q)
-	if err != nil {
-		return err
+	d, ok := c.Get(ctxDashboard).(*models.Dashboard)
+	if !ok { // not read with the session (see readDashboardSession)
+		dd, err := h.store.Dashboard(c.Request().Context(), u.ID, q)
+		if err != nil {
+			return err
+		}
+		d = &dd
 	}
 	m := views.DashboardModel{Name: u.Name, Country: u.Country, Now: h.store.Now(), Friend: d.Friend, Marketplace: h.marketplace}
 	found := q.Program == ""
@@ -60,6 +64,28 @@ func (h *Handler) dashboard(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound)
 	}
 	return render(c, http.StatusOK, views.Dashboard(h.page(c, "Dashboard", "/dashboard"), m))
+}
+
+// ctxDashboard is where readDashboardSession leaves the dashboard it read.
+const ctxDashboard = "dashboard"
+
+// readDashboardSession is the dashboard's session check: the session's user and, when
+// the session is current, the page's data, in one statement (models.SessionDashboard),
+// the dashboard being the page signed-in referrers load most. A tampered page number
+// reads the user alone; the handler answers it 400.
+func (h *Handler) readDashboardSession(c echo.Context, userID, version int64) (models.User, error) {
+	q, err := dashboardQuery(c)
+	if err != nil {
+		return h.readSessionUser(c, userID, version)
+	}
+	user, d, err := h.store.SessionDashboard(c.Request().Context(), userID, version, q)
+	if err != nil {
+		return models.User{}, err
+	}
+	if d != nil {
+		c.Set(ctxDashboard, d)
+	}
+	return user, nil
 }
 
 // dashboardQuery reads ?program=SLUG&page=N.

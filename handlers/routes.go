@@ -70,7 +70,6 @@ func (h *Handler) routes(e *echo.Echo) {
 
 	// Freelancers (staff are sent to /admin).
 	freelancer := web.Group("", h.requireFreelancer)
-	freelancer.GET("/dashboard", h.dashboard)
 	freelancer.GET("/dashboard/invite-qr.svg", h.inviteQR)
 	freelancer.GET("/transactions", h.transactions)
 
@@ -129,6 +128,12 @@ func (h *Handler) routes(e *echo.Echo) {
 	staff.POST("/webhooks/:id/disable", h.adminDisableWebhook, webhooks)
 	staff.POST("/webhooks/:id/enable", h.adminEnableWebhook, webhooks)
 	staff.POST("/webhooks/:id/deliveries/:delivery/retry", h.adminRetryWebhookDelivery, webhooks)
+
+	// The dashboard, the page referrers load most: the web pages' middleware, but the
+	// session's user is read together with the page's data, in one statement
+	// (readDashboardSession); then freelancers only, as above.
+	e.GET("/dashboard", h.dashboard,
+		deadline(h.deadlines.Page), h.securityHeaders, h.readInput(formLimit), h.csrf, h.admit, h.loadSessionWith(h.readDashboardSession), h.requireFreelancer)
 
 	// The earnings CSV upload, the one large body: read only once the staff and permission
 	// checks have passed (the file goes to a temporary file, never whole into memory).

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/securecookie"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -66,6 +67,10 @@ func newSessionStore(secret []byte, secure bool) (*sessions.CookieStore, error) 
 		return nil, err
 	}
 	store := sessions.NewCookieStore(hashKey, blockKey)
+	for _, codec := range store.Codecs {
+		// Not gob: see sessionSerializer.
+		codec.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
+	}
 	// MaxAge sets the cookie's lifetime and the codec's, which otherwise stays 30 days.
 	store.MaxAge(int(sessionMaxAge.Seconds()))
 	store.Options.Path = "/"
@@ -93,6 +98,27 @@ func currentUser(c echo.Context) *models.User {
 // loadSession puts the signed-in user on the request when the session cookie is valid,
 // recent, and of the user's current session version; otherwise it forgets the session.
 func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.loadSessionWith(h.readSessionUser)(next)
+}
+
+// sessionRead reads the user of a session for loadSessionWith: their current session
+// version decides whether the session is still valid. A page may read its own data in
+// the same statement (see readDashboardSession); models.ErrNotFound means no such user.
+type sessionRead func(c echo.Context, userID, version int64) (models.User, error)
+
+// readSessionUser is the plain session check: the user alone.
+func (h *Handler) readSessionUser(c echo.Context, userID, _ int64) (models.User, error) {
+	return h.store.UserByID(c.Request().Context(), userID)
+}
+
+// loadSessionWith is loadSession reading the session's user with read.
+func (h *Handler) loadSessionWith(read sessionRead) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return h.sessionLoader(read, next)
+	}
+}
+
+func (h *Handler) sessionLoader(read sessionRead, next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		sess := h.session(c)
 		uid, _ := sess.Values[keyUserID].(int64)
@@ -108,7 +134,7 @@ func (h *Handler) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 		var user models.User
 		if !expired {
 			var err error
-			user, err = h.store.UserByID(c.Request().Context(), uid)
+			user, err = read(c, uid, version)
 			if err != nil && !errors.Is(err, models.ErrNotFound) {
 				return err
 			}

@@ -1,9 +1,7 @@
 package models
 
 import (
-	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -65,6 +63,17 @@ func (a Activity) Totals() ActivityBucket {
 // instants friends signed up and qualified. Events outside the range fall in the first or
 // last bucket, so the totals always match.
 func BuildActivity(p Program, now time.Time, clicks map[string]int64, signedUp, qualified []time.Time) Activity {
+	days := make([]dayClicks, 0, len(clicks))
+	for day, n := range clicks {
+		if d, ok := parseDayNumber(day); ok {
+			days = append(days, dayClicks{d, n})
+		}
+	}
+	return buildActivity(p, now, days, signedUp, qualified)
+}
+
+// buildActivity is BuildActivity with the clicks as the dashboard reads them.
+func buildActivity(p Program, now time.Time, clicks []dayClicks, signedUp, qualified []time.Time) Activity {
 	loc := p.Location()
 	a := Activity{Weekly: p.Deadline.Sub(p.CreatedAt) > weeklyAfter}
 	first := midnight(p.CreatedAt, loc)
@@ -73,45 +82,33 @@ func BuildActivity(p Program, now time.Time, clicks map[string]int64, signedUp, 
 		end = p.Deadline
 	}
 	last := midnight(end, loc)
+	stepDays := 1
 	if a.Weekly {
 		first = monday(first)
 		last = monday(last)
+		stepDays = 7
 	}
-	step := func(t time.Time) time.Time {
-		if a.Weekly {
-			return t.AddDate(0, 0, 7)
-		}
-		return t.AddDate(0, 0, 1)
-	}
-	for d := first; !d.After(last); d = step(d) {
+	firstDay := dayNumber(first)
+	n := max(1, (dayNumber(last)-firstDay)/stepDays+1) // a program created after its deadline has one
+	a.Buckets = make([]ActivityBucket, 0, n)
+	for d := first; !d.After(last); d = d.AddDate(0, 0, stepDays) {
 		a.Buckets = append(a.Buckets, ActivityBucket{Start: d})
 	}
 	if len(a.Buckets) == 0 { // a program created after its deadline
-		a.Buckets = []ActivityBucket{{Start: first}}
+		a.Buckets = append(a.Buckets, ActivityBucket{Start: first})
 	}
-	// index is the bucket of an instant, clamped to the range.
-	stepDays := 1
-	if a.Weekly {
-		stepDays = 7
+	// index is the bucket of a day number, clamped to the range.
+	index := func(day int) int {
+		return max(0, min((day-firstDay)/stepDays, len(a.Buckets)-1))
 	}
-	index := func(t time.Time) int {
-		i := (dayNumber(t.In(loc)) - dayNumber(first)) / stepDays
-		return max(0, min(i, len(a.Buckets)-1))
-	}
-	firstDay := dayNumber(first)
-	for day, n := range clicks {
-		d, ok := parseDayNumber(day)
-		if !ok {
-			continue
-		}
-		i := max(0, min((d-firstDay)/stepDays, len(a.Buckets)-1))
-		a.Buckets[i].Clicks += n
+	for _, c := range clicks {
+		a.Buckets[index(c.day)].Clicks += c.clicks
 	}
 	for _, t := range signedUp {
-		a.Buckets[index(t)].SignUps++
+		a.Buckets[index(dayNumber(t.In(loc)))].SignUps++
 	}
 	for _, t := range qualified {
-		a.Buckets[index(t)].Qualified++
+		a.Buckets[index(dayNumber(t.In(loc)))].Qualified++
 	}
 	return a
 }
@@ -130,53 +127,20 @@ func dayNumber(t time.Time) int {
 
 // parseDayNumber is dayNumber of a day written YYYY-MM-DD, read without time.Parse (a
 // dashboard reads one per day of its program).
-func parseDayNumber(day string) (int, bool) {
+func parseDayNumber[S ~string | ~[]byte](day S) (int, bool) {
 	if len(day) != 10 || day[4] != '-' || day[7] != '-' {
 		return 0, false
 	}
-	y, err1 := strconv.Atoi(day[:4])
-	m, err2 := strconv.Atoi(day[5:7])
-	d, err3 := strconv.Atoi(day[8:])
-	if err1 != nil || err2 != nil || err3 != nil {
+	y, ok1 := atoi(day[:4])
+	m, ok2 := atoi(day[5:7])
+	d, ok3 := atoi(day[8:])
+	if !ok1 || !ok2 || !ok3 {
 		return 0, false
 	}
-	return int(time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC).Unix() / 86400), true
+	return int(time.Date(int(y), time.Month(m), int(d), 0, 0, 0, 0, time.UTC).Unix() / 86400), true
 }
 
 // monday is the Monday on or before day d (a midnight).
 func monday(d time.Time) time.Time {
 	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
-}
-
-// clickDays reads the clicks per day of invitations, from the invitation_clicks primary
-// key: invitation id -> day -> clicks.
-func (s *Store) clickDays(ctx context.Context, invitationIDs []int64) (map[int64]map[string]int64, error) {
-	// A prepared statement scanned with database/sql (see referrerFacts).
-	args := make([]any, len(invitationIDs))
-	for i, id := range invitationIDs {
-		args[i] = id
-	}
-	rows, err := s.query(ctx, "SELECT invitation_id, day, clicks FROM invitation_clicks WHERE invitation_id IN "+inList(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
-	}
-	defer rows.Close()
-	out := make(map[int64]map[string]int64, len(invitationIDs))
-	for rows.Next() {
-		var (
-			id, clicks int64
-			day        string
-		)
-		if err := rows.Scan(&id, &day, &clicks); err != nil {
-			return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
-		}
-		if out[id] == nil {
-			out[id] = make(map[string]int64, 64)
-		}
-		out[id][day] = clicks
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("clicks per day of invitations %v: %w", invitationIDs, err)
-	}
-	return out, nil
 }

@@ -428,13 +428,24 @@ type stmtCache struct {
 // query runs a read through a prepared statement. query is written with ? placeholders
 // and rewritten to $1, $2, ... for PostgreSQL.
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if s.dialect == Postgres {
-		query = dollarPlaceholders(query)
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
 	}
+	return st.QueryContext(ctx, args...)
+}
+
+// prepared is the prepared statement of query (written with ? placeholders), kept by
+// the text as written, so that a hot statement is neither rewritten nor looked up anew.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := s.stmts.stmts.Load(query); ok {
-		return st.(*sql.Stmt).QueryContext(ctx, args...)
+		return st.(*sql.Stmt), nil
 	}
-	st, err := s.sqlDB.PrepareContext(ctx, query)
+	text := query
+	if s.dialect == Postgres {
+		text = dollarPlaceholders(query)
+	}
+	st, err := s.sqlDB.PrepareContext(ctx, text)
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +453,7 @@ func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows
 		st.Close()
 		st = prev.(*sql.Stmt)
 	}
-	return st.QueryContext(ctx, args...)
+	return st, nil
 }
 
 // dollarPlaceholders rewrites ? into $1, $2, ... (the queries given to query hold no ?
