@@ -235,6 +235,31 @@ func comparisonMetrics(postgres bool) []metric {
 	return m
 }
 
+// adminMetrics are the admin pages' lines of the comparison (each run measures the same
+// pages in the same order): p99 and the CPU per request, which is what tells two builds
+// apart on a loaded machine.
+func adminMetrics(pages []adminResult, postgres bool) []metric {
+	msf := func(v float64) string { return fmt.Sprintf("%.1fms", v) }
+	cpuf := func(v float64) string { return fmt.Sprintf("%.2fms", v) }
+	toMS := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	at := func(r result, i int) adminResult {
+		if i < len(r.admin) {
+			return r.admin[i]
+		}
+		return adminResult{}
+	}
+	var m []metric
+	for i, p := range pages {
+		m = append(m,
+			metric{"admin " + p.page.name + ": p99", func(r result) float64 { return toMS(at(r, i).load.p99) }, msf},
+			metric{"  server CPU per request", func(r result) float64 { return toMS(at(r, i).cpu.server) }, cpuf})
+		if postgres {
+			m = append(m, metric{"  PostgreSQL CPU per request", func(r result) float64 { return toMS(at(r, i).cpu.db) }, cpuf})
+		}
+	}
+	return m
+}
+
 // printComparison writes each metric's median for A and for B, with the range of the
 // runs, and the ratio of the medians B/A.
 func printComparison(w io.Writer, as, bs []result) {
@@ -243,7 +268,8 @@ func printComparison(w io.Writer, as, bs []result) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "measurement\tA median\t(range)\tB median\t(range)\tB/A\t")
-	for _, m := range comparisonMetrics(as[0].dialect == models.Postgres) {
+	postgres := as[0].dialect == models.Postgres
+	for _, m := range append(comparisonMetrics(postgres), adminMetrics(as[0].admin, postgres)...) {
 		am, alo, ahi := spread(as, m.value)
 		bm, blo, bhi := spread(bs, m.value)
 		ratio := "-"
@@ -256,7 +282,11 @@ func printComparison(w io.Writer, as, bs []result) {
 	tw.Flush()
 	var errs []string
 	for _, r := range append(slices.Clone(as), bs...) {
-		if n := r.dashboard.errors + r.queue.errors; n > 0 {
+		n := r.dashboard.errors + r.queue.errors
+		for _, a := range r.admin {
+			n += a.load.errors
+		}
+		if n > 0 {
 			errs = append(errs, fmt.Sprintf("%d", n))
 		}
 	}

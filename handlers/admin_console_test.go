@@ -129,23 +129,30 @@ func TestReviewQueueFiltersAndSorts(t *testing.T) {
 			t.Error("referrer_is_client is not shown as the most severe")
 		}
 		for path, want := range map[string]int{
-			"/admin/payouts?status=open":            http.StatusBadRequest,
-			"/admin/payouts?flag=sneaky":            http.StatusBadRequest,
-			"/admin/payouts?program=no-such":        http.StatusBadRequest,
-			"/admin/payouts?sort=alphabetical":      http.StatusBadRequest,
-			"/admin/payouts?page=two":               http.StatusBadRequest,
-			"/admin/payouts?page=7":                 http.StatusNotFound,
-			"/admin/payouts.csv?sort=alphabetical":  http.StatusBadRequest,
-			"/admin/referrals?status=pending":       http.StatusBadRequest,
-			"/admin/referrals?program=no-such":      http.StatusBadRequest,
-			"/admin/referrals.csv?program=no-such":  http.StatusBadRequest,
-			"/admin/audit?action=payout.obliterate": http.StatusBadRequest,
-			"/admin/audit.csv?page=-1":              http.StatusBadRequest,
-			"/admin/outbox?status=lost":             http.StatusBadRequest,
+			"/admin/payouts?status=open":                 http.StatusBadRequest,
+			"/admin/payouts?flag=sneaky":                 http.StatusBadRequest,
+			"/admin/payouts?program=no-such":             http.StatusBadRequest,
+			"/admin/payouts?sort=alphabetical":           http.StatusBadRequest,
+			"/admin/payouts?page=two":                    http.StatusBadRequest,
+			"/admin/payouts?page=7":                      http.StatusNotFound,
+			"/admin/payouts.csv?sort=alphabetical":       http.StatusBadRequest,
+			"/admin/referrals?status=pending":            http.StatusBadRequest,
+			"/admin/referrals?program=no-such":           http.StatusBadRequest,
+			"/admin/referrals.csv?program=no-such":       http.StatusBadRequest,
+			"/admin/audit?action=payout.obliterate":      http.StatusBadRequest,
+			"/admin/audit.csv?page=-1":                   http.StatusBadRequest,
+			"/admin/outbox?status=lost":                  http.StatusBadRequest,
+			"/admin/payouts?page=41":                     http.StatusBadRequest,
+			"/admin/audit?page=41":                       http.StatusBadRequest,
+			"/admin/outbox?page=1000":                    http.StatusBadRequest,
+			"/admin/referrals?page=99999999999999999999": http.StatusBadRequest,
+			"/admin/batches?page=999999999999999999":     http.StatusOK,
+			"/admin/programs?page=999999999999999999":    http.StatusOK,
 		} {
 			if res := b.get(path); res.status != want {
 				t.Errorf("%s: %d, want %d", path, res.status, want)
-			} else if want == http.StatusBadRequest && !strings.Contains(res.body, "There is no") && !strings.Contains(res.body, "holds no") && !strings.Contains(res.body, "whole number") {
+			} else if want == http.StatusBadRequest && !strings.Contains(res.body, "There is no") && !strings.Contains(res.body, "holds no") &&
+				!strings.Contains(res.body, "whole number") && !strings.Contains(res.body, "Lists show their first 40 pages") {
 				t.Errorf("%s: the 400 page does not say what is wrong: %.400s", path, res.body)
 			}
 		}

@@ -172,6 +172,10 @@ func pagingOf(query url.Values) (models.Paging, error) {
 	if err != nil || n < 1 {
 		return models.Paging{}, badRequest("The page must be a whole number from 1, not %q.", v)
 	}
+	if n > models.MaxListPage {
+		return models.Paging{}, badRequest("Lists show their first %d pages (%s rows), not page %d: narrow the list with its filters or search.",
+			models.MaxListPage, views.Int64(models.MaxListPage*adminPerPage), n)
+	}
 	return models.Paging{Page: n, PerPage: adminPerPage}, nil
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 // TestCounterRowsAgreeWithTheirTables goes through what writes invitations, emails,
-// payouts and the ledger (inviting, clicks, a reminder, sign-ups, email delivery and its
+// payouts, the ledger and webhook deliveries (inviting, clicks, a reminder, sign-ups, email delivery and its
 // failure, decisions, a pay run, and a direct SQL change, as an operator might make) and
 // then checks every counter row the admin console reads against a count of the table
 // itself, on both databases.
@@ -20,6 +20,10 @@ func TestCounterRowsAgreeWithTheirTables(t *testing.T) {
 	modelstest.EachDB(t, func(t *testing.T, db *modelstest.DB) {
 		ctx := context.Background()
 		admin := staff(t, db)
+		if _, err := db.Store.CreateWebhookEndpoint(ctx, admin, models.WebhookInput{URL: "https://203.0.113.9/hooks",
+			Events: []string{"payout.approved", "payout.paid", "payout.rejected"}}); err != nil {
+			t.Fatal(err)
+		}
 		march := approvedInMarch(t, db, 3)
 		rejected := pending(t, db, "Rex Rejected")
 		if _, err := db.Store.Reject(ctx, admin, rejected.Payout, "duplicate account"); err != nil {
@@ -72,8 +76,11 @@ func TestCounterRowsAgreeWithTheirTables(t *testing.T) {
 		if _, err := db.Store.PayBatch(ctx, admin, "2019-03"); err != nil {
 			t.Fatal(err)
 		}
-		// An operator moves a payout to another month by hand: the counters follow.
+		// An operator moves a payout to another month by hand, and marks deliveries done:
+		// the counters follow.
 		db.Exec(t, "UPDATE payouts SET batch_month = '2019-05' WHERE id = ?", april.Payout)
+		db.Exec(t, "UPDATE webhook_deliveries SET status = 'failed' WHERE id IN (SELECT MIN(id) FROM webhook_deliveries)")
+		db.Exec(t, "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ? WHERE id IN (SELECT MAX(id) FROM webhook_deliveries)", db.Clock.Now())
 
 		for _, c := range []struct{ name, counters, table string }{
 			{"invitation_counts",
@@ -88,6 +95,9 @@ func TestCounterRowsAgreeWithTheirTables(t *testing.T) {
 			{"ledger_counts",
 				"SELECT kind, batch_month, n, cents FROM ledger_counts WHERE n <> 0 ORDER BY 1, 2",
 				"SELECT le.kind, COALESCE(p.batch_month, ''), COUNT(*), SUM(le.amount_cents) FROM ledger_entries le LEFT JOIN payouts p ON p.id = le.payout_id GROUP BY 1, 2 ORDER BY 1, 2"},
+			{"webhook_delivery_counts",
+				"SELECT endpoint_id, status, n FROM webhook_delivery_counts WHERE n <> 0 ORDER BY 1, 2",
+				"SELECT endpoint_id, status, COUNT(*) FROM webhook_deliveries GROUP BY 1, 2 ORDER BY 1, 2"},
 		} {
 			counters, table := rowsText(t, db, c.counters), rowsText(t, db, c.table)
 			if counters != table {
@@ -112,6 +122,10 @@ func TestCounterRowsAgreeWithTheirTables(t *testing.T) {
 		}
 		if b := batches.Items[0]; b.Month != "2019-05" || b.ApprovedCount != 1 || b.PaidCount != 0 {
 			t.Errorf("May batch %+v", b)
+		}
+		hooks, err := db.Store.WebhookEndpoints(ctx, admin)
+		if err != nil || len(hooks) != 1 || hooks[0].Failed != 1 || hooks[0].Delivered != 1 || hooks[0].Pending < 3 {
+			t.Errorf("webhooks %+v, %v", hooks, err)
 		}
 		totals, err := db.Store.Overview(ctx, 0)
 		if err != nil || totals.Clicks != 3 || totals.LedgerCents != 30000 || totals.Invited == 0 {

@@ -13,11 +13,23 @@ type Paging struct {
 	PerPage int
 }
 
+// MaxListPage is the last page the admin lists (the review queue, referrals, the audit
+// log, the outbox) show: their first 1,000 rows at 25 a page, as far as their searches
+// count. A page is read with OFFSET, which walks every row before it, so deeper pages
+// would cost more the deeper they go; a list that long is narrowed with its filters or
+// downloaded as CSV.
+const MaxListPage = 40
+
+// maxPage bounds any page number, so that the offset of a page asked for in a URL
+// cannot overflow: past it every list is empty.
+const maxPage = 1 << 20
+
 // normalized returns p with its page and size in range.
 func (p Paging) normalized() Paging {
 	if p.Page < 1 {
 		p.Page = 1
 	}
+	p.Page = min(p.Page, maxPage)
 	if p.PerPage < 1 || p.PerPage > 500 {
 		p.PerPage = DefaultPerPage
 	}

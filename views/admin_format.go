@@ -307,6 +307,13 @@ func pagerOf[T any](path string, query url.Values, p models.Page[T]) Pager {
 	return Pager{Path: path, Query: query, Page: p.Paging.Page, PerPage: p.Paging.PerPage, Total: p.Total, Capped: p.Capped, More: p.More}
 }
 
+// listPagerOf is pagerOf for the lists that stop at models.MaxListPage.
+func listPagerOf[T any](path string, query url.Values, p models.Page[T]) Pager {
+	pg := pagerOf(path, query, p)
+	pg.Last = models.MaxListPage
+	return pg
+}
+
 // Tab is one filter of a list, with how many items it holds (-1: not counted).
 type Tab struct {
 	Href    string

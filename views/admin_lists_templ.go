@@ -396,7 +396,7 @@ func AdminReferrals(p Page, m AdminReferralsModel) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Paging(pagerOf("/admin/referrals", m.query(m.Status), m.Page)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Paging(listPagerOf("/admin/referrals", m.query(m.Status), m.Page)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -715,7 +715,7 @@ func AdminAudit(p Page, m AdminAuditModel) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Paging(pagerOf("/admin/audit", url.Values{"action": {m.Action}, "actor": {m.Actor}}, m.Page)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Paging(listPagerOf("/admin/audit", url.Values{"action": {m.Action}, "actor": {m.Actor}}, m.Page)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -1023,7 +1023,7 @@ func AdminOutbox(p Page, m AdminOutboxModel) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Paging(pagerOf("/admin/outbox", url.Values{"status": {m.Status}, "kind": {m.Kind}, "q": {m.Search}}, m.Page)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Paging(listPagerOf("/admin/outbox", url.Values{"status": {m.Status}, "kind": {m.Kind}, "q": {m.Search}}, m.Page)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

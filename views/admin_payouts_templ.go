@@ -664,7 +664,7 @@ func AdminPayouts(p Page, m AdminPayoutsModel) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Paging(pagerOf("/admin/payouts", m.Query.Values(), m.Page)).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = Paging(listPagerOf("/admin/payouts", m.Query.Values(), m.Page)).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
