@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/labstack/echo/v4"
@@ -152,20 +151,24 @@ type cachedKit struct {
 // shareKits caches share kits: a kit depends only on the program, the link, the
 // referrer's name and the panel's ids, and encoding a QR code and escaping its drawing
 // cost more than the rest of a dashboard.
-type shareKits = lru.Cache[string, cachedKit]
+type shareKits = lru.Cache[shareKitKey, cachedKit]
+
+// shareKitKey holds everything a kit is made of: an edited program or a renamed
+// referrer gets a new kit. A struct, so that looking a kit up allocates nothing.
+type shareKitKey struct {
+	code, idSuffix, slug, referrer string
+	program, programUpdated        int64
+}
 
 func newShareKits() *shareKits {
-	c, _ := lru.New[string, cachedKit](shareKitCacheSize) // fails only for a size below 1
+	c, _ := lru.New[shareKitKey, cachedKit](shareKitCacheSize) // fails only for a size below 1
 	return c
 }
 
 // shareKit is the share kit of the invite code's link in panel's program, from the cache.
 func (h *Handler) shareKit(ctx context.Context, panel views.ProgramPanel, code, referrerName string) (cachedKit, error) {
 	p := panel.Program
-	// The key holds everything the kit is made of: an edited program or a renamed
-	// referrer gets a new kit.
-	key := strings.Join([]string{code, panel.IDSuffix, strconv.FormatInt(p.ID, 10), p.Slug,
-		strconv.FormatInt(p.UpdatedAt.UnixNano(), 10), referrerName}, "\x00")
+	key := shareKitKey{code: code, idSuffix: panel.IDSuffix, slug: p.Slug, referrer: referrerName, program: p.ID, programUpdated: p.UpdatedAt.UnixNano()}
 	if kit, ok := h.shareKits.Get(key); ok {
 		return kit, nil
 	}
