@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"html"
 	"io"
 	"strconv"
 	"sync"
@@ -67,45 +68,12 @@ func writeDollars(w io.Writer, cents int64) error {
 	return err
 }
 
-// writeEscaped writes s with &, <, >, " and ' escaped, in as few writes as it has runs
-// of plain text.
+// writeEscaped writes s escaped for HTML text and attributes (html.EscapeString returns
+// s itself, without allocating, when there is nothing to escape).
 func writeEscaped(w io.Writer, s string) error {
-	sw, ok := w.(io.StringWriter)
-	if !ok {
-		sw = stringWriter{w}
-	}
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&#34;"
-		case '\'':
-			esc = "&#39;"
-		default:
-			continue
-		}
-		if _, err := sw.WriteString(s[last:i]); err != nil {
-			return err
-		}
-		if _, err := sw.WriteString(esc); err != nil {
-			return err
-		}
-		last = i + 1
-	}
-	_, err := sw.WriteString(s[last:])
+	_, err := asStringWriter(w).WriteString(html.EscapeString(s))
 	return err
 }
-
-type stringWriter struct{ w io.Writer }
-
-func (s stringWriter) WriteString(str string) (int, error) { return io.WriteString(s.w, str) }
 
 // The friends' table repeats a badge, a progress bar and a timeline on every row: as
 // plain components (values with a Render method) rather than templ functions, which make
@@ -186,8 +154,7 @@ func (tl timeline) Render(ctx context.Context, w io.Writer) error {
 	joined := f.RegisteredAt
 	step("Joined through your link", &joined)
 	step(t.firstEarning, f.FirstEarningAt)
-	switch f.Stage {
-	case models.StageExpired:
+	if f.Stage == models.StageExpired {
 		deadline := tl.p.Deadline
 		step("Deadline passed", &deadline)
 		return nil
@@ -202,12 +169,17 @@ func (tl timeline) Render(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
+// asStringWriter is w's own WriteString (templ's buffers have one), else io.WriteString.
 func asStringWriter(w io.Writer) io.StringWriter {
 	if sw, ok := w.(io.StringWriter); ok {
 		return sw
 	}
 	return stringWriter{w}
 }
+
+type stringWriter struct{ w io.Writer }
+
+func (s stringWriter) WriteString(str string) (int, error) { return io.WriteString(s.w, str) }
 
 // appendMoney appends Money(cents) ("$1,234.56").
 func appendMoney(buf []byte, cents int64) []byte {

@@ -3,10 +3,10 @@ package views
 import (
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/a-h/templ"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"referrals/models"
 )
@@ -58,34 +58,19 @@ type textsKey struct {
 	slug, zone, categories                   string
 }
 
-var texts = struct {
-	sync.Mutex
-	m map[textsKey]*programTexts
-}{m: map[textsKey]*programTexts{}}
+// texts keeps the texts of the programs served lately (an LRU like the share kits':
+// programs are few, and edits over a long uptime only push old entries out).
+var texts, _ = lru.New[textsKey, *programTexts](1000) // fails only for a size below 1
 
 // textsOf are p's texts, from the cache.
 func textsOf(p models.Program) *programTexts {
 	k := textsKey{id: p.ID, updated: p.UpdatedAt.UnixNano(), threshold: p.ThresholdCents, reward: p.RewardCents,
-		deadline: p.Deadline.UnixNano(), perk: p.PerkMonths, slug: p.Slug, zone: p.TimeZone}
-	switch len(p.Categories) {
-	case 0:
-	case 1:
-		k.categories = p.Categories[0]
-	default:
-		k.categories = strings.Join(p.Categories, "\x00")
-	}
-	texts.Lock()
-	t, ok := texts.m[k]
-	texts.Unlock()
-	if ok {
+		deadline: p.Deadline.UnixNano(), perk: p.PerkMonths, slug: p.Slug, zone: p.TimeZone,
+		categories: strings.Join(p.Categories, "\x00")} // no allocation for one category
+	if t, ok := texts.Get(k); ok {
 		return t
 	}
-	t = newProgramTexts(p)
-	texts.Lock()
-	if len(texts.m) >= 1000 { // programs are few; this bounds edits over a long uptime
-		clear(texts.m)
-	}
-	texts.m[k] = t
-	texts.Unlock()
+	t := newProgramTexts(p)
+	texts.Add(k, t)
 	return t
 }
