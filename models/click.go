@@ -58,21 +58,10 @@ func (a Activity) Totals() ActivityBucket {
 	return t
 }
 
-// BuildActivity lays a referrer's events in program p out in buckets from the program's
-// first day to now (or its deadline): clicks by day (YYYY-MM-DD in p's zone), and the
-// instants friends signed up and qualified. Events outside the range fall in the first or
-// last bucket, so the totals always match.
-func BuildActivity(p Program, now time.Time, clicks map[string]int64, signedUp, qualified []time.Time) Activity {
-	days := make([]dayClicks, 0, len(clicks))
-	for day, n := range clicks {
-		if d, ok := parseDayNumber(day); ok {
-			days = append(days, dayClicks{d, n})
-		}
-	}
-	return buildActivity(p, now, days, signedUp, qualified)
-}
-
-// buildActivity is BuildActivity with the clicks as the dashboard reads them.
+// buildActivity lays a referrer's events in program p out in buckets from the program's
+// first day to now (or its deadline): clicks by day number, and the instants friends
+// signed up and qualified. Events outside the range fall in the first or last bucket, so
+// the totals always match.
 func buildActivity(p Program, now time.Time, clicks []dayClicks, signedUp, qualified []time.Time) Activity {
 	loc := p.Location()
 	a := Activity{Weekly: p.Deadline.Sub(p.CreatedAt) > weeklyAfter}
